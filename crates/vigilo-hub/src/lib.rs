@@ -1,0 +1,293 @@
+//! vigilo's HTTP server.
+//!
+//! [`app`] builds the whole axum application from a [`Store`] and a
+//! [`HubConfig`]; [`serve`] runs it with graceful shutdown. Handlers never
+//! talk SQL (they call `vigilo-store`) and never parse wire formats of their
+//! own beyond the JSON request bodies declared here.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod json;
+pub mod metrics;
+pub mod problem;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use vigilo_store::Store;
+
+use crate::auth::{FailureLimiter, TokenCache};
+use crate::json::BodyLimit;
+use crate::metrics::Metrics;
+use crate::problem::Problem;
+
+/// The request-id header, set when the client sends none and echoed back.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// How long a validated token is trusted without asking the database.
+    pub token_cache_ttl: Duration,
+    /// How often the audit chain's head is checkpointed (signed).
+    pub checkpoint_interval: Duration,
+    /// How long graceful shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit: 1 << 20,
+            token_cache_ttl: Duration::from_secs(1),
+            checkpoint_interval: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: Arc<TokenCache>,
+    pub failures: Arc<FailureLimiter>,
+    pub metrics: Arc<Metrics>,
+    pub openapi: Arc<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "vigilo hub API", description = "Vulnerability and threat information-sharing hub."),
+    tags(
+        (name = "identity", description = "Who you are, users and API tokens"),
+        (name = "organisations", description = "Organisations and their profiles"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    ),
+    modifiers(&SecurityAddon)
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "API token (`vgl_…`) as `Authorization: Bearer <token>`; `Token <token>` is accepted too",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Liveness: the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready"), (status = 503, body = problem::ProblemBody)))]
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+            .with_detail(format!("database not ready: {e}"))
+            .into_response(),
+    }
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics_handler(State(state): State<AppState>) -> Response {
+    state.metrics.response()
+}
+
+async fn openapi_handler(State(state): State<AppState>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        state.openapi.as_str().to_owned(),
+    )
+        .into_response()
+}
+
+async fn fallback() -> Problem {
+    Problem::not_found("no such resource")
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(readyz))
+        .routes(utoipa_axum::routes!(metrics_handler))
+        .merge(api::router())
+}
+
+/// Builds the application.
+pub fn app(store: Store, config: &HubConfig) -> (Router, AppState) {
+    let (router, doc) = routes().split_for_parts();
+    let state = AppState {
+        store,
+        tokens: Arc::new(TokenCache::new(config.token_cache_ttl)),
+        failures: Arc::new(FailureLimiter::default()),
+        metrics: Arc::new(Metrics::new()),
+        openapi: Arc::new(doc.to_pretty_json().unwrap_or_default()),
+    };
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let router = router
+        .route("/api/openapi.json", get(openapi_handler))
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(axum::Extension(BodyLimit(config.body_limit)))
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state.clone());
+    (router, state)
+}
+
+/// Logs each request (method, path, status, latency, request id) at debug
+/// level, and server errors at error level.
+async fn log_request(req: Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let rid = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(%method, %path, status, ms, request_id = %rid, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status, ms, request_id = %rid, "request");
+    }
+    resp
+}
+
+/// A query string decoded into `T`, with a problem document on failure.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| Problem::bad_request(format!("invalid query string: {}", e.body_text())))
+    }
+}
+
+/// Runs the hub until SIGTERM or Ctrl-C, then finishes in-flight requests
+/// (up to `shutdown_grace`), signs a final audit checkpoint and closes the
+/// database.
+pub async fn serve(
+    store: Store,
+    config: HubConfig,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    let (router, state) = app(store.clone(), &config);
+    let checkpointer = tokio::spawn({
+        let store = store.clone();
+        let every = config.checkpoint_interval;
+        async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.checkpoint().await {
+                    tracing::warn!(error = %e, "audit checkpoint failed");
+                }
+            }
+        }
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let grace = config.shutdown_grace;
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let mut stop_rx2 = stop_rx.clone();
+    tokio::select! {
+        r = server => r?,
+        _ = async {
+            let _ = stop_rx2.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(in_flight = state.metrics.in_flight(), "grace period over; exiting with requests in flight");
+        }
+    }
+    checkpointer.abort();
+    if let Err(e) = store.checkpoint().await {
+        tracing::warn!(error = %e, "final audit checkpoint failed");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

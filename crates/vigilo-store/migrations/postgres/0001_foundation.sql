@@ -1,0 +1,101 @@
+-- vigilo foundation schema (PostgreSQL). Times are microseconds since the Unix epoch.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE orgs (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    is_operator  BIGINT NOT NULL DEFAULT 0,
+    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    password_hash TEXT,
+    disabled      BIGINT NOT NULL DEFAULT 0,
+    created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE memberships (
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    org_id     TEXT NOT NULL REFERENCES orgs (id),
+    role       TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, org_id)
+);
+CREATE INDEX memberships_org ON memberships (org_id);
+
+CREATE TABLE api_tokens (
+    id          TEXT PRIMARY KEY,
+    org_id      TEXT NOT NULL REFERENCES orgs (id),
+    user_id     TEXT REFERENCES users (id),
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    scopes      TEXT NOT NULL,
+    secret_hash BYTEA NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT,
+    revoked_at  BIGINT
+);
+CREATE INDEX api_tokens_org ON api_tokens (org_id);
+
+CREATE TABLE org_keys (
+    org_id     TEXT NOT NULL REFERENCES orgs (id),
+    version    BIGINT NOT NULL,
+    wrapped    BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, version)
+);
+
+CREATE TABLE hub_keys (
+    id         TEXT PRIMARY KEY,
+    public_key BYTEA NOT NULL,
+    wrapped    BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE org_profiles (
+    org_id           TEXT PRIMARY KEY REFERENCES orgs (id),
+    legal_name       TEXT NOT NULL,
+    jurisdictions    TEXT NOT NULL,
+    sectors          TEXT NOT NULL,
+    roles            TEXT NOT NULL,
+    security_contact BYTEA,
+    updated_at       BIGINT NOT NULL
+);
+
+CREATE TABLE audit_head (
+    id   BIGINT PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash BYTEA NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+
+CREATE TABLE audit_events (
+    seq        BIGINT PRIMARY KEY,
+    at         BIGINT NOT NULL,
+    actor      TEXT NOT NULL,
+    org_id     TEXT,
+    action     TEXT NOT NULL,
+    object     TEXT NOT NULL,
+    request_id TEXT,
+    source     TEXT,
+    detail     TEXT,
+    prev_hash  BYTEA NOT NULL,
+    hash       BYTEA NOT NULL
+);
+CREATE INDEX audit_events_org ON audit_events (org_id, seq);
+
+CREATE TABLE audit_checkpoints (
+    seq       BIGINT PRIMARY KEY,
+    hash      BYTEA NOT NULL,
+    at        BIGINT NOT NULL,
+    key_id    TEXT NOT NULL,
+    signature BYTEA NOT NULL
+);

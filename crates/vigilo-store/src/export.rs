@@ -1,0 +1,212 @@
+//! Export of everything an organisation owns, in open formats, decrypted for
+//! its owner: the guarantee that no operator can lock it out of its data.
+//!
+//! Layout of the output folder (one JSON object per line per kind):
+//!
+//! | file | what |
+//! |---|---|
+//! | `org.jsonl` | the organisation |
+//! | `members.jsonl` | its users and their roles (no password hashes) |
+//! | `tokens.jsonl` | its API tokens' metadata (no secrets, no hashes) |
+//! | `profile.jsonl` | its profile, sealed fields decrypted |
+//! | `audit.jsonl` | its audit events with their chain hashes |
+//! | `manifest.json` | format version, time, counts and SHA-256 of each file |
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{Actor, Result, Store, StoreError, micros_to_rfc3339, now_micros};
+
+/// What was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportManifest {
+    pub format: &'static str,
+    pub org_id: String,
+    pub org_name: String,
+    pub exported_at: String,
+    /// file name → (lines, sha256)
+    pub files: BTreeMap<String, ExportedFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedFile {
+    pub records: usize,
+    pub sha256: String,
+}
+
+struct JsonlWriter {
+    file: std::io::BufWriter<fs_err::File>,
+    hasher: Sha256,
+    records: usize,
+}
+
+impl JsonlWriter {
+    fn create(path: &Path) -> Result<Self> {
+        Ok(JsonlWriter {
+            file: std::io::BufWriter::new(fs_err::File::create(path)?),
+            hasher: Sha256::new(),
+            records: 0,
+        })
+    }
+
+    fn write<T: Serialize>(&mut self, value: &T) -> Result<()> {
+        let mut line = serde_json::to_vec(value)
+            .map_err(|e| StoreError::Invalid(format!("serialising an export record: {e}")))?;
+        line.push(b'\n');
+        self.hasher.update(&line);
+        self.file.write_all(&line)?;
+        self.records += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<ExportedFile> {
+        self.file.flush()?;
+        self.file.get_ref().sync_all()?;
+        Ok(ExportedFile {
+            records: self.records,
+            sha256: hex::encode(self.hasher.finalize()),
+        })
+    }
+}
+
+/// A timestamp field rendered as RFC 3339 next to the raw record.
+#[derive(Serialize)]
+struct WithTimes<'a, T: Serialize> {
+    #[serde(flatten)]
+    record: &'a T,
+    #[serde(flatten)]
+    times: BTreeMap<&'static str, Option<String>>,
+}
+
+fn times<const N: usize>(
+    pairs: [(&'static str, Option<i64>); N],
+) -> BTreeMap<&'static str, Option<String>> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k, v.map(micros_to_rfc3339)))
+        .collect()
+}
+
+impl Store {
+    /// Writes the organisation's data to `out`, which must not exist or be
+    /// empty. Files are written to a sibling temporary folder and renamed into
+    /// place at the end, so `out` is either complete or absent.
+    pub async fn export_org(
+        &self,
+        actor: &Actor,
+        org_name_or_id: &str,
+        out: &Path,
+    ) -> Result<ExportManifest> {
+        let org = self.find_org(org_name_or_id).await?;
+        if out.exists() {
+            let mut entries = fs_err::read_dir(out)?;
+            if entries.next().is_some() {
+                return Err(StoreError::Invalid(format!(
+                    "{}: export folder exists and is not empty",
+                    out.display()
+                )));
+            }
+            fs_err::remove_dir(out)?;
+        }
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs_err::create_dir_all(parent)?;
+        let tmp: PathBuf = parent.join(format!(
+            ".{}.partial-{}",
+            out.file_name().and_then(|n| n.to_str()).unwrap_or("export"),
+            uuid::Uuid::new_v4().simple()
+        ));
+        fs_err::create_dir(&tmp)?;
+        let result = self.write_export(actor, &org, &tmp).await;
+        match result {
+            Ok(manifest) => {
+                fs_err::rename(&tmp, out)?;
+                Ok(manifest)
+            }
+            Err(e) => {
+                let _ = fs_err::remove_dir_all(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_export(
+        &self,
+        actor: &Actor,
+        org: &crate::Org,
+        dir: &Path,
+    ) -> Result<ExportManifest> {
+        // Record the export first: it is a read of everything, sealed data included.
+        self.record(
+            actor,
+            Some(&org.id),
+            "org.export",
+            &format!("org:{}", org.id),
+            None,
+        )
+        .await?;
+        let mut files = BTreeMap::new();
+
+        let mut w = JsonlWriter::create(&dir.join("org.jsonl"))?;
+        w.write(&WithTimes {
+            record: org,
+            times: times([("created", Some(org.created_at))]),
+        })?;
+        files.insert("org.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("members.jsonl"))?;
+        for m in self.list_members(&org.id).await? {
+            w.write(&m)?;
+        }
+        files.insert("members.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("tokens.jsonl"))?;
+        for t in self.list_tokens(&org.id).await? {
+            w.write(&WithTimes {
+                record: &t,
+                times: times([
+                    ("created", Some(t.created_at)),
+                    ("expires", t.expires_at),
+                    ("revoked", t.revoked_at),
+                ]),
+            })?;
+        }
+        files.insert("tokens.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("profile.jsonl"))?;
+        if let Some(p) = self.get_profile(actor, &org.id, true).await? {
+            w.write(&p)?;
+        }
+        files.insert("profile.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
+        let mut after = 0;
+        loop {
+            let page = self.audit_events(Some(&org.id), after, 5000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in &page {
+                w.write(e)?;
+            }
+        }
+        files.insert("audit.jsonl".to_owned(), w.finish()?);
+
+        let manifest = ExportManifest {
+            format: "vigilo-export/1",
+            org_id: org.id.clone(),
+            org_name: org.name.clone(),
+            exported_at: micros_to_rfc3339(now_micros()),
+            files,
+        };
+        let text = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| StoreError::Invalid(format!("serialising the export manifest: {e}")))?;
+        fs_err::write(dir.join("manifest.json"), text)?;
+        Ok(manifest)
+    }
+}

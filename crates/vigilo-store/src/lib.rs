@@ -1,0 +1,132 @@
+//! vigilo's persistence.
+//!
+//! One [`Store`] over either the embedded SQLite database (the default: a file
+//! in the data folder, WAL mode) or PostgreSQL, chosen by the URL. Queries are
+//! written once in the SQL both dialects share and run through sqlx's `Any`
+//! driver; schema migrations are kept per dialect under `migrations/`.
+//!
+//! Every write goes through one path ([`Store::begin_write`] … [`Store::append_audit`]
+//! … commit), which first takes the audit chain's head lock, so that writes and
+//! their audit events commit or roll back together and the chain is strictly
+//! sequential on both backends.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod crypto;
+mod db;
+pub mod export;
+mod identity;
+mod keys;
+mod profile;
+
+use std::path::PathBuf;
+
+pub use db::{Backend, StoreOptions, VerifyReport, redact_url};
+pub use identity::{
+    Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,
+};
+pub use profile::OrgProfile;
+
+/// The store's error type: every variant says what failed and on what.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error while {op}: {source}")]
+    Db {
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("running database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("key-encryption key: {0}")]
+    Kek(String),
+    #[error(
+        "wrong key-encryption key: the database was encrypted under the key with fingerprint \
+         {expected}, but the key from {source_desc} has fingerprint {actual}. Nothing was changed. \
+         Pass the right key with --kek-file or VIGILO_KEK."
+    )]
+    WrongKek {
+        expected: String,
+        actual: String,
+        source_desc: String,
+    },
+    #[error("decryption failed: {0}")]
+    Decrypt(String),
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("password hashing: {0}")]
+    Password(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub(crate) trait DbContext<T> {
+    fn ctx(self, op: &'static str) -> Result<T>;
+}
+
+impl<T> DbContext<T> for std::result::Result<T, sqlx::Error> {
+    fn ctx(self, op: &'static str) -> Result<T> {
+        self.map_err(|source| StoreError::Db { op, source })
+    }
+}
+
+/// Who did something, for the audit chain.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// `token:<id>`, `user:<id>`, `cli:<os user>`, `system`, `anonymous`.
+    pub actor: String,
+    /// The organisation the actor acts for.
+    pub org_id: Option<String>,
+    pub request_id: Option<String>,
+    /// Source address of the request.
+    pub source: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Actor {
+            actor: "system".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The operator at the command line.
+    pub fn cli() -> Self {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        Actor {
+            actor: format!("cli:{user}"),
+            ..Default::default()
+        }
+    }
+}
+
+/// Now, in microseconds since the Unix epoch.
+pub fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+/// Formats microseconds since the epoch as RFC 3339 (UTC).
+pub fn micros_to_rfc3339(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| micros.to_string())
+}
+
+pub use db::Store;
+
+/// Default paths inside a data folder.
+pub fn default_db_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("vigilo.db")
+}
+
+pub fn default_kek_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("keys").join("kek")
+}
