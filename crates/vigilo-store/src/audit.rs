@@ -253,7 +253,7 @@ mod tests {
                     ..Default::default()
                 };
                 let hash = entry_hash(&prev, seq, seq * 10, &e).to_vec();
-                let ev = AuditEvent {
+                AuditEvent {
                     seq,
                     at: seq * 10,
                     actor: e.actor,
@@ -265,8 +265,7 @@ mod tests {
                     detail: None,
                     prev_hash: std::mem::replace(&mut prev, hash.clone()),
                     hash,
-                };
-                ev
+                }
             })
             .collect()
     }
