@@ -1,0 +1,7 @@
+//! vigilo-store integration tests; every test runs on SQLite and, when a
+//! cluster is configured, PostgreSQL.
+
+mod audit_chain;
+mod concurrency;
+mod encryption;
+mod support;
