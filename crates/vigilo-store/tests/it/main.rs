@@ -1,6 +1,6 @@
 //! vigilo-store integration tests; every test runs on SQLite and, when a
-#![allow(clippy::unwrap_used)]
 //! cluster is configured, PostgreSQL.
+#![allow(clippy::unwrap_used)]
 
 mod audit_chain;
 mod concurrency;
