@@ -100,11 +100,26 @@ impl Actor {
     pub fn cli() -> Self {
         let user = std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+            .unwrap_or_else(|_| {
+                current_uid().map_or_else(|| "unknown".into(), |u| format!("uid{u}"))
+            });
         Actor {
             actor: format!("cli:{user}"),
             ..Default::default()
         }
+    }
+}
+
+/// The process's user id, when the platform tells.
+fn current_uid() -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 
