@@ -28,6 +28,12 @@ pub fn store_problem(e: StoreError) -> Problem {
     }
 }
 
+fn parse_role(text: &str) -> ApiResult<Role> {
+    text.parse().map_err(|e: vigilo_core::ValidationError| {
+        Problem::unprocessable(e.to_string()).with_error("/role", e.to_string())
+    })
+}
+
 fn rfc3339(micros: i64) -> String {
     micros_to_rfc3339(micros)
 }
@@ -111,6 +117,19 @@ pub struct IssuedToken {
     pub expires_at: Option<String>,
 }
 
+impl IssuedToken {
+    fn new(info: vigilo_store::TokenInfo, secret: String, org: String) -> Self {
+        IssuedToken {
+            id: info.id,
+            token: secret,
+            org,
+            role: info.role.to_string(),
+            scopes: info.scopes.iter().map(|s| s.to_string()).collect(),
+            expires_at: info.expires_at.map(rfc3339),
+        }
+    }
+}
+
 /// Exchanges a user's email and password for a short-lived API token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "identity", request_body = LoginRequest,
     responses((status = 201, body = IssuedToken), (status = 401, body = ProblemBody), (status = 422, body = ProblemBody)))]
@@ -191,14 +210,7 @@ async fn login(
         .map_err(store_problem)?;
     Ok((
         StatusCode::CREATED,
-        ApiJson(IssuedToken {
-            id: info.id,
-            token: secret,
-            org: org.name,
-            role: info.role.to_string(),
-            scopes: info.scopes.iter().map(|s| s.to_string()).collect(),
-            expires_at: info.expires_at.map(rfc3339),
-        }),
+        ApiJson(IssuedToken::new(info, secret, org.name)),
     ))
 }
 
@@ -384,12 +396,7 @@ async fn create_user(
     ApiJson(req): ApiJson<CreateUser>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require(Scope::Admin)?;
-    let role: Role = req
-        .role
-        .parse()
-        .map_err(|e: vigilo_core::ValidationError| {
-            Problem::unprocessable(e.to_string()).with_error("/role", e.to_string())
-        })?;
+    let role = parse_role(&req.role)?;
     let member = state
         .store
         .create_user(
@@ -487,12 +494,7 @@ async fn create_token(
     ApiJson(req): ApiJson<CreateToken>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require(Scope::Admin)?;
-    let role: Role = req
-        .role
-        .parse()
-        .map_err(|e: vigilo_core::ValidationError| {
-            Problem::unprocessable(e.to_string()).with_error("/role", e.to_string())
-        })?;
+    let role = parse_role(&req.role)?;
     let scopes = match &req.scopes {
         None => role.allowed_scopes(),
         Some(list) => {
@@ -560,14 +562,7 @@ async fn create_token(
         })?;
     Ok((
         StatusCode::CREATED,
-        ApiJson(IssuedToken {
-            id: info.id,
-            token: secret,
-            org: org.name,
-            role: info.role.to_string(),
-            scopes: info.scopes.iter().map(|s| s.to_string()).collect(),
-            expires_at: info.expires_at.map(rfc3339),
-        }),
+        ApiJson(IssuedToken::new(info, secret, org.name)),
     ))
 }
 
