@@ -48,6 +48,8 @@ struct Inner {
     pool: AnyPool,
     backend: Backend,
     kek: RwLock<Key>,
+    /// Where the KEK came from, to pick up a rotation made by another process.
+    kek_source: KekSource,
     signing: SigningKey,
     /// Unwrapped data keys by (org id, version).
     deks: RwLock<HashMap<(String, i64), Key>>,
@@ -164,6 +166,7 @@ impl Store {
                 pool,
                 backend,
                 kek: RwLock::new(kek),
+                kek_source: opts.kek.clone(),
                 signing,
                 deks: RwLock::new(HashMap::new()),
             }),
@@ -189,6 +192,40 @@ impl Store {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The fingerprint of the KEK this process holds.
+    pub fn kek_fingerprint(&self) -> String {
+        self.kek().fingerprint()
+    }
+
+    /// The KEK the database is encrypted under now. If another process
+    /// rotated it (the recorded fingerprint differs from ours), the key is
+    /// reloaded from its source; a source that does not have it (an inline
+    /// key) is an error, so nothing is ever wrapped under a retired KEK.
+    pub(crate) async fn current_kek(&self, conn: &mut AnyConnection) -> Result<Key> {
+        let held = self.kek();
+        let recorded: Option<String> =
+            sqlx::query("SELECT value FROM meta WHERE key = 'kek_fingerprint'")
+                .fetch_optional(&mut *conn)
+                .await
+                .and_then(|r| r.map(|r| r.try_get(0)).transpose())
+                .ctx("reading the KEK fingerprint")?;
+        let Some(recorded) = recorded else {
+            return Ok(held);
+        };
+        if recorded == held.fingerprint() {
+            return Ok(held);
+        }
+        let fresh = load_kek(&self.inner.kek_source, Some(&recorded)).map_err(|e| {
+            StoreError::Kek(format!(
+                "the key-encryption key was rotated by another process and this process cannot load \
+                 the new one ({e}); restart it with the new key"
+            ))
+        })?;
+        tracing::info!(fingerprint = %recorded, "picked up a rotated key-encryption key");
+        self.set_kek(fresh.clone());
+        Ok(fresh)
     }
 
     pub(crate) fn set_kek(&self, key: Key) {

@@ -18,7 +18,8 @@ impl Store {
         version: i64,
     ) -> Result<()> {
         let dek = Key::generate();
-        let wrapped = crypto::wrap_key(&self.kek(), DEK_PURPOSE, org_id, version, &dek);
+        let kek = self.current_kek(conn).await?;
+        let wrapped = crypto::wrap_key(&kek, DEK_PURPOSE, org_id, version, &dek);
         sqlx::query(
             "INSERT INTO org_keys (org_id, version, wrapped, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -63,7 +64,19 @@ impl Store {
             return Ok((v, k));
         }
         let wrapped: Vec<u8> = row.try_get(1).ctx("reading an organisation data key")?;
-        let key = crypto::unwrap_key(&self.kek(), DEK_PURPOSE, org_id, v, &wrapped)?;
+        let key = match crypto::unwrap_key(&self.kek(), DEK_PURPOSE, org_id, v, &wrapped) {
+            Ok(k) => k,
+            Err(first) => {
+                // Perhaps another process rotated the KEK since we loaded ours.
+                let mut conn = self
+                    .pool()
+                    .acquire()
+                    .await
+                    .ctx("reading the KEK fingerprint")?;
+                let kek = self.current_kek(&mut conn).await?;
+                crypto::unwrap_key(&kek, DEK_PURPOSE, org_id, v, &wrapped).map_err(|_| first)?
+            }
+        };
         self.cache_dek(org_id, v, key.clone());
         Ok((v, key))
     }
@@ -103,7 +116,6 @@ impl Store {
         new_kek: &Key,
         kek_file: Option<&Path>,
     ) -> Result<usize> {
-        let old = self.kek();
         if let Some(path) = kek_file {
             crypto::write_secret_file(
                 &crate::db::keys_next_path(path),
@@ -111,6 +123,7 @@ impl Store {
             )?;
         }
         let mut tx = self.begin_write().await?;
+        let old = self.current_kek(&mut tx).await?;
         let rows =
             sqlx::query("SELECT org_id, version, wrapped FROM org_keys ORDER BY org_id, version")
                 .fetch_all(&mut *tx)

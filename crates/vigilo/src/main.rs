@@ -308,8 +308,6 @@ async fn serve(args: ServeArgs, resolved: &Resolved) -> Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, backend = ?store.backend(), "vigilo hub listening");
     vigilo_hub::serve(store, config, listener)
         .await
         .context("serving HTTP")?;
@@ -637,6 +635,11 @@ async fn keys(cmd: KeysCmd, resolved: &Resolved) -> Result<ExitCode> {
         KeysCmd::Show => {
             let vk = store.verifying_key();
             let mut w = out();
+            writeln!(
+                w,
+                "key-encryption key fingerprint: {}",
+                store.kek_fingerprint()
+            )?;
             writeln!(
                 w,
                 "hub signing key: {} (id {})",

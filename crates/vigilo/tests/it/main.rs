@@ -1,0 +1,10 @@
+//! End-to-end tests of the `vigilo` binary: each test runs the real binary as
+//! child processes (`vigilo serve` and one-shot commands) on every backend
+//! (SQLite always, PostgreSQL when configured; see `vigilo-test-support`).
+
+mod audit;
+mod cli;
+mod durability;
+mod export;
+mod keys;
+mod support;
