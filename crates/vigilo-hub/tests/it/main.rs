@@ -1,0 +1,12 @@
+//! Integration tests of the hub, driven in-process on every database backend.
+
+// Helpers outside `#[test]` functions unwrap too; clippy.toml only covers the latter.
+#![allow(clippy::unwrap_used)]
+
+mod audit;
+mod auth;
+mod authz;
+mod isolation;
+mod operations;
+mod problems;
+mod support;
