@@ -24,6 +24,10 @@ pub fn store_problem(e: StoreError) -> Problem {
         StoreError::NotFound { kind, id } => Problem::not_found(format!("{kind} {id} not found")),
         StoreError::Conflict(m) => Problem::conflict(m),
         StoreError::Invalid(m) => Problem::unprocessable(m),
+        StoreError::InvalidField { field, message } => {
+            Problem::unprocessable(format!("{field}: {message}"))
+                .with_error(format!("/{field}"), message)
+        }
         other => Problem::internal_logged(other),
     }
 }
@@ -153,40 +157,37 @@ async fn login(
         }
         Problem::unauthorized()
     };
-    let Some((user, orgs)) = state
+    let accounts = state
         .store
-        .authenticate_password(&req.email, &req.password)
+        .authenticate_password(&req.email, &req.password, req.org.as_deref())
         .await
-        .map_err(store_problem)?
-    else {
-        return Err(fail().await);
-    };
+        .map_err(store_problem)?;
     let mut candidates = Vec::new();
-    for (org_id, role) in orgs {
+    for member in accounts {
         if let Some(org) = state
             .store
-            .org_by_id(&org_id)
+            .org_by_id(&member.org_id)
             .await
             .map_err(store_problem)?
+            .filter(|o| o.status == OrgStatus::Active)
         {
-            if org.status == OrgStatus::Active && req.org.as_deref().is_none_or(|n| n == org.name) {
-                candidates.push((org, role));
-            }
+            candidates.push((org, member));
         }
     }
-    let (org, role) = match candidates.len() {
+    let (org, member) = match candidates.len() {
         1 => candidates.remove(0),
         0 => return Err(fail().await),
         _ => {
             return Err(Problem::unprocessable(
-                "this user belongs to several organisations: name one in `org`",
+                "this email and password match accounts in several organisations: name one in `org`",
             )
             .with_error(
                 "/org",
-                "required when the user belongs to several organisations",
+                "required when the credentials match accounts in several organisations",
             ));
         }
     };
+    let (user, role) = (member.user, member.role);
     let actor = Actor {
         actor: format!("user:{}", user.id),
         org_id: Some(org.id.clone()),
@@ -283,12 +284,7 @@ async fn create_org(
         .store
         .create_org(&auth.actor, &name, &req.display_name, false)
         .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => {
-                Problem::unprocessable(m.clone()).with_error("/display_name", m)
-            }
-            e => store_problem(e),
-        })?;
+        .map_err(store_problem)?;
     Ok((StatusCode::CREATED, ApiJson(OrgView::from(org))))
 }
 
@@ -408,15 +404,7 @@ async fn create_user(
             role,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) if m.contains("email") => {
-                Problem::unprocessable(m.clone()).with_error("/email", m)
-            }
-            StoreError::Invalid(m) if m.contains("password") => {
-                Problem::unprocessable(m.clone()).with_error("/password", m)
-            }
-            e => store_problem(e),
-        })?;
+        .map_err(store_problem)?;
     Ok((StatusCode::CREATED, ApiJson(MemberView::from(member))))
 }
 
@@ -506,6 +494,10 @@ async fn create_token(
                 })?;
                 set.insert(scope);
             }
+            if set.is_empty() {
+                return Err(Problem::unprocessable("a token needs at least one scope")
+                    .with_error("/scopes", "must not be empty"));
+            }
             set.check_allowed(role).map_err(|e| {
                 Problem::unprocessable(e.to_string()).with_error("/scopes", e.to_string())
             })?;
@@ -557,7 +549,6 @@ async fn create_token(
                 Problem::unprocessable("user_id is not a member of the organisation")
                     .with_error("/user_id", "not a member of the organisation")
             }
-            StoreError::Invalid(m) => Problem::unprocessable(m.clone()).with_error("/name", m),
             e => store_problem(e),
         })?;
     Ok((

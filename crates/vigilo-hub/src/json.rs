@@ -62,6 +62,12 @@ where
                 Problem::bad_request("failed to read the request body")
             }
         })?;
+        // Request bodies are objects: serde would otherwise accept a JSON
+        // array as a struct in field order, around `deny_unknown_fields`.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(Problem::unprocessable("request body must be a JSON object")
+                .with_error("", "expected a JSON object, found an array"));
+        }
         decode(&bytes).map(ApiJson)
     }
 }

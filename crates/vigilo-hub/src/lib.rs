@@ -137,6 +137,11 @@ async fn openapi_handler(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+async fn method_not_allowed() -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+        .with_detail("this resource does not support the request's method")
+}
+
 async fn fallback() -> Problem {
     Problem::not_found("no such resource")
 }
@@ -168,6 +173,7 @@ pub fn app(store: Store, config: &HubConfig) -> (Router, AppState) {
     let router = router
         .route("/api/openapi.json", get(openapi_handler))
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -226,6 +232,10 @@ pub async fn serve(
     config: HubConfig,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
+    // Register for SIGTERM before announcing the address: a signal that
+    // arrives right after the announcement must find the handler in place.
+    let shutdown = shutdown_signal()?;
+    tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), "vigilo hub listening");
     let (router, state) = app(store.clone(), &config);
     let checkpointer = tokio::spawn({
         let store = store.clone();
@@ -248,7 +258,7 @@ pub async fn serve(
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stop_tx.send(true);
     });
@@ -271,23 +281,22 @@ pub async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that completes on SIGTERM or Ctrl-C. The handlers are installed
+/// when this function returns, not when the future is first polled.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    })
 }

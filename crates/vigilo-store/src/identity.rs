@@ -1,4 +1,4 @@
-//! Organisations, users, memberships and API tokens.
+//! Organisations, user accounts and API tokens.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -51,7 +51,7 @@ pub struct User {
     pub created_at: i64,
 }
 
-/// A user's membership of an organisation.
+/// A user account with its organisation and role.
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
     pub user: User,
@@ -179,13 +179,23 @@ fn token_from_row(r: &AnyRow) -> std::result::Result<TokenInfo, sqlx::Error> {
     })
 }
 
-fn user_from_row(r: &AnyRow, offset: usize) -> std::result::Result<User, sqlx::Error> {
-    Ok(User {
-        id: r.try_get(offset)?,
-        email: r.try_get(offset + 1)?,
-        display_name: r.try_get(offset + 2)?,
-        disabled: r.try_get::<i64, _>(offset + 3)? != 0,
-        created_at: r.try_get(offset + 4)?,
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.display_name, u.disabled, u.created_at, u.org_id, u.role";
+
+fn member_from_row(r: &AnyRow) -> std::result::Result<Member, sqlx::Error> {
+    let role: String = r.try_get(6)?;
+    Ok(Member {
+        user: User {
+            id: r.try_get(0)?,
+            email: r.try_get(1)?,
+            display_name: r.try_get(2)?,
+            disabled: r.try_get::<i64, _>(3)? != 0,
+            created_at: r.try_get(4)?,
+        },
+        org_id: r.try_get(5)?,
+        role: role
+            .parse()
+            .map_err(|e: vigilo_core::ValidationError| sqlx::Error::Decode(Box::new(e)))?,
     })
 }
 
@@ -199,9 +209,10 @@ fn normalise_email(email: &str) -> Result<String> {
     if valid {
         Ok(e)
     } else {
-        Err(StoreError::Invalid(format!(
-            "invalid email address {email:?}"
-        )))
+        Err(StoreError::invalid(
+            "email",
+            format!("invalid email address {email:?}"),
+        ))
     }
 }
 
@@ -213,8 +224,9 @@ fn argon2() -> Argon2<'static> {
 /// Hashes a password with argon2id on a blocking thread.
 async fn hash_password(password: String) -> Result<String> {
     if password.chars().count() < 12 {
-        return Err(StoreError::Invalid(
-            "password too short: use at least 12 characters".into(),
+        return Err(StoreError::invalid(
+            "password",
+            "too short: use at least 12 characters",
         ));
     }
     tokio::task::spawn_blocking(move || {
@@ -258,8 +270,9 @@ impl Store {
             created_at: now_micros(),
         };
         if org.display_name.is_empty() || org.display_name.len() > 200 {
-            return Err(StoreError::Invalid(
-                "display_name must be 1-200 characters".into(),
+            return Err(StoreError::invalid(
+                "display_name",
+                "must be 1-200 characters",
             ));
         }
         let mut tx = self.begin_write().await?;
@@ -422,9 +435,9 @@ impl Store {
 
     // ----- users -----
 
-    /// Creates a user and makes it a member of `org_id` with `role`. A user
-    /// that already exists (same email) is added to the organisation instead,
-    /// keeping its password.
+    /// Creates a user account in `org_id` with `role`. Accounts belong to one
+    /// organisation: an email registered in another organisation is a
+    /// different account here, and nothing of it is looked at or shown.
     pub async fn create_user(
         &self,
         actor: &Actor,
@@ -435,65 +448,56 @@ impl Store {
         role: Role,
     ) -> Result<Member> {
         let email = normalise_email(email)?;
+        let display_name = display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > 200 {
+            return Err(StoreError::invalid(
+                "display_name",
+                "must be 1-200 characters",
+            ));
+        }
         let password_hash = match password {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let mut tx = self.begin_write().await?;
-        let existing = sqlx::query(
-            "SELECT id, email, display_name, disabled, created_at FROM users WHERE email = $1",
-        )
-        .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await
-        .and_then(|r| r.as_ref().map(|r| user_from_row(r, 0)).transpose())
-        .ctx("looking up a user")?;
-        let user = match existing {
-            Some(u) => u,
-            None => {
-                let u = User {
-                    id: new_id(),
-                    email: email.clone(),
-                    display_name: display_name.trim().to_owned(),
-                    disabled: false,
-                    created_at: now_micros(),
-                };
-                sqlx::query(
-                    "INSERT INTO users (id, email, display_name, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
-                )
-                .bind(&u.id)
-                .bind(&u.email)
-                .bind(&u.display_name)
-                .bind(&password_hash)
-                .bind(u.created_at)
-                .execute(&mut *tx)
-                .await
-                .ctx("creating a user")?;
-                u
-            }
+        let user = User {
+            id: new_id(),
+            email: email.clone(),
+            display_name: display_name.to_owned(),
+            disabled: false,
+            created_at: now_micros(),
         };
-        let added = sqlx::query(
-            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO users (id, org_id, email, display_name, password_hash, role, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
         )
         .bind(&user.id)
         .bind(org_id)
+        .bind(&user.email)
+        .bind(&user.display_name)
+        .bind(&password_hash)
         .bind(role.as_str())
-        .bind(now_micros())
+        .bind(user.created_at)
         .execute(&mut *tx)
         .await
-        .ctx("adding a member");
-        if let Err(e) = added {
-            return Err(if is_unique_violation(&e) {
-                StoreError::Conflict(format!("{email} is already a member of this organisation"))
-            } else {
-                e
-            });
-        }
+        .map_err(|source| match &source {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+                "{email} already has an account in this organisation"
+            )),
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
+                kind: "organisation",
+                id: org_id.to_owned(),
+            },
+            _ => StoreError::Db {
+                op: "creating a user",
+                source,
+            },
+        })?;
         self.append_audit(
             &mut tx,
             actor,
             Some(org_id),
-            "member.add",
+            "user.create",
             &format!("user:{}", user.id),
             Some(serde_json::json!({"role": role.as_str()})),
         )
@@ -507,79 +511,77 @@ impl Store {
     }
 
     pub async fn list_members(&self, org_id: &str) -> Result<Vec<Member>> {
-        let rows = sqlx::query(
-            "SELECT m.role, u.id, u.email, u.display_name, u.disabled, u.created_at \
-             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 ORDER BY u.email"
+        ))
         .bind(org_id)
         .fetch_all(self.pool())
         .await
-        .ctx("listing members")?;
+        .ctx("listing users")?;
         rows.iter()
-            .map(|r| {
-                let role: String = r.try_get(0)?;
-                Ok(Member {
-                    user: user_from_row(r, 1)?,
-                    org_id: org_id.to_owned(),
-                    role: role.parse().map_err(|e: vigilo_core::ValidationError| {
-                        sqlx::Error::Decode(Box::new(e))
-                    })?,
-                })
-            })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .ctx("decoding members")
+            .map(member_from_row)
+            .collect::<std::result::Result<_, _>>()
+            .ctx("decoding users")
     }
 
-    /// Checks a user's password. Returns the user and its memberships, or
-    /// `None` for an unknown user, a wrong password or a disabled user — in
-    /// about the same time in every case.
+    /// Checks a password. Returns the accounts with this email (in the
+    /// organisation named `org`, when given) whose password matches and
+    /// which are not disabled. Unknown emails cost the same argon2 work as
+    /// known ones, so timing does not tell them apart.
     pub async fn authenticate_password(
         &self,
         email: &str,
         password: &str,
-    ) -> Result<Option<(User, Vec<(String, Role)>)>> {
+        org: Option<&str>,
+    ) -> Result<Vec<Member>> {
         let email = email.trim().to_lowercase();
-        let row = sqlx::query(
-            "SELECT id, email, display_name, disabled, created_at, password_hash FROM users WHERE email = $1",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u JOIN orgs o ON o.id = u.org_id \
+             WHERE u.email = $1 AND ($2 = '' OR o.name = $2) ORDER BY u.org_id LIMIT 32"
+        ))
         .bind(&email)
-        .fetch_optional(self.pool())
+        .bind(org.unwrap_or(""))
+        .fetch_all(self.pool())
         .await
         .ctx("looking up a user")?;
-        let (user, hash) = match &row {
-            Some(r) => (
-                Some(user_from_row(r, 0).ctx("decoding a user")?),
-                r.try_get::<Option<String>, _>(5).ctx("decoding a user")?,
-            ),
-            None => (None, None),
-        };
-        let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+        let mut candidates = Vec::new();
+        for r in &rows {
+            let member = member_from_row(r).ctx("decoding a user")?;
+            let hash: Option<String> = r.try_get(7).ctx("decoding a user")?;
+            candidates.push((member, hash));
+        }
+        if candidates.is_empty() {
+            candidates.push((
+                Member {
+                    user: User {
+                        id: String::new(),
+                        email: String::new(),
+                        display_name: String::new(),
+                        disabled: true,
+                        created_at: 0,
+                    },
+                    org_id: String::new(),
+                    role: Role::Reader,
+                },
+                None,
+            ));
+        }
         let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-                .unwrap_or(false)
+        let checked = tokio::task::spawn_blocking(move || {
+            candidates
+                .into_iter()
+                .filter_map(|(member, hash)| {
+                    let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+                    let ok = PasswordHash::new(&hash)
+                        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+                        .unwrap_or(false);
+                    (ok && !member.user.disabled).then_some(member)
+                })
+                .collect::<Vec<_>>()
         })
         .await
         .map_err(|e| StoreError::Password(e.to_string()))?;
-        let Some(user) = user.filter(|u| ok && !u.disabled) else {
-            return Ok(None);
-        };
-        let rows =
-            sqlx::query("SELECT org_id, role FROM memberships WHERE user_id = $1 ORDER BY org_id")
-                .bind(&user.id)
-                .fetch_all(self.pool())
-                .await
-                .ctx("reading memberships")?;
-        let mut orgs = Vec::new();
-        for r in &rows {
-            let org: String = r.try_get(0).ctx("decoding memberships")?;
-            let role: String = r.try_get(1).ctx("decoding memberships")?;
-            if let Ok(role) = role.parse() {
-                orgs.push((org, role));
-            }
-        }
-        Ok(Some((user, orgs)))
+        Ok(checked)
     }
 
     // ----- tokens -----
@@ -593,17 +595,16 @@ impl Store {
     ) -> Result<(TokenInfo, String)> {
         spec.scopes
             .check_allowed(spec.role)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::invalid("scopes", e.to_string()))?;
         if spec.scopes.is_empty() {
-            return Err(StoreError::Invalid(
-                "a token needs at least one scope".into(),
+            return Err(StoreError::invalid(
+                "scopes",
+                "a token needs at least one scope",
             ));
         }
         let name = spec.name.trim();
         if name.is_empty() || name.len() > 200 {
-            return Err(StoreError::Invalid(
-                "token name must be 1-200 characters".into(),
-            ));
+            return Err(StoreError::invalid("name", "must be 1-200 characters"));
         }
         let secret = new_token_secret();
         let info = TokenInfo {
@@ -619,18 +620,29 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         if let Some(user_id) = &spec.user_id {
-            let member =
-                sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2")
+            let user_role: Option<String> =
+                sqlx::query("SELECT role FROM users WHERE id = $1 AND org_id = $2")
                     .bind(user_id)
                     .bind(&spec.org_id)
                     .fetch_optional(&mut *tx)
                     .await
-                    .ctx("checking a membership")?;
-            if member.is_none() {
+                    .and_then(|r| r.map(|r| r.try_get(0)).transpose())
+                    .ctx("checking a user")?;
+            let Some(user_role) = user_role else {
                 return Err(StoreError::NotFound {
                     kind: "member",
                     id: user_id.clone(),
                 });
+            };
+            // A token bound to a user never holds more than the user's role.
+            if spec.role.as_str() != user_role && spec.role != Role::Reader {
+                return Err(StoreError::invalid(
+                    "role",
+                    format!(
+                        "a token bound to a user with role {user_role} may have role {user_role} or reader, not {}",
+                        spec.role
+                    ),
+                ));
             }
         }
         sqlx::query(

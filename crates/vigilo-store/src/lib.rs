@@ -60,11 +60,26 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A value given for a named field is not acceptable.
+    #[error("{field}: {message}")]
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     #[error("password hashing: {0}")]
     Password(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        StoreError::InvalidField {
+            field,
+            message: message.into(),
+        }
+    }
+}
 
 pub(crate) trait DbContext<T> {
     fn ctx(self, op: &'static str) -> Result<T>;

@@ -62,7 +62,7 @@ async fn an_org_admin_reads_its_own_audit_log() {
             assert!(!text.contains(other.as_str()), "{other} in {text}");
         }
         let actions: Vec<&str> = evs.iter().map(|e| e["action"].as_str().unwrap()).collect();
-        for want in ["org.create", "token.create", "member.add"] {
+        for want in ["org.create", "token.create", "user.create"] {
             assert!(actions.contains(&want), "{want} missing: {actions:?}");
         }
         assert_eq!(first["next_after"], Value::Null, "one page holds them all");

@@ -635,7 +635,6 @@ async fn no_response_to_one_org_holds_anything_of_another() {
 /// user whose email another organisation already registered must not show the
 /// caller what that organisation recorded about them.
 #[tokio::test]
-#[ignore = "known bug: POST /api/users with an email registered by another org returns that org's user record (display name, id, created_at)"]
 async fn adding_an_existing_user_shows_nothing_of_another_org() {
     for_each_backend(|db| async move {
         let hub = Hub::new(db).await;

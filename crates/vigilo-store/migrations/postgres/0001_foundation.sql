@@ -13,23 +13,20 @@ CREATE TABLE orgs (
     created_at   BIGINT NOT NULL
 );
 
+-- A user account belongs to one organisation: the same person in two
+-- organisations has two accounts, so no organisation learns of another's.
 CREATE TABLE users (
     id            TEXT PRIMARY KEY,
-    email         TEXT NOT NULL UNIQUE,
+    org_id        TEXT NOT NULL REFERENCES orgs (id),
+    email         TEXT NOT NULL,
     display_name  TEXT NOT NULL,
     password_hash TEXT,
+    role          TEXT NOT NULL,
     disabled      BIGINT NOT NULL DEFAULT 0,
-    created_at    BIGINT NOT NULL
+    created_at    BIGINT NOT NULL,
+    UNIQUE (org_id, email)
 );
-
-CREATE TABLE memberships (
-    user_id    TEXT NOT NULL REFERENCES users (id),
-    org_id     TEXT NOT NULL REFERENCES orgs (id),
-    role       TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (user_id, org_id)
-);
-CREATE INDEX memberships_org ON memberships (org_id);
+CREATE INDEX users_email ON users (email);
 
 CREATE TABLE api_tokens (
     id          TEXT PRIMARY KEY,
