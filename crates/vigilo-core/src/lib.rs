@@ -1,11 +1,17 @@
 //! vigilo's domain types.
 //!
-//! This crate holds the vocabulary every other crate speaks: organisations and
-//! their names, roles, token scopes, and what a role may do. It performs no IO
-//! and carries no wire format: conversion to and from JSON, SQL rows and the
-//! like lives at the edges (`vigilo-store`, `vigilo-hub`, `vigilo-formats`).
+//! This crate holds the vocabulary every other crate speaks: organisations,
+//! roles and scopes; packages and their identities; advisories and the index
+//! that matches package versions against them. It performs no IO and carries
+//! no wire format: conversion to and from JSON, SQL rows and the like lives at
+//! the edges (`vigilo-store`, `vigilo-hub`, `vigilo-formats`).
 #![forbid(unsafe_code)]
 
+pub mod advisory;
 pub mod identity;
+pub mod matching;
+pub mod package;
 
 pub use identity::{OrgName, Role, Scope, ScopeSet, ValidationError};
+pub use vigilo_version as version;
+pub use vigilo_version::{Ecosystem, Scheme, Version};

@@ -6,10 +6,12 @@
 //! own beyond the JSON request bodies declared here.
 #![forbid(unsafe_code)]
 
+pub mod advisories;
 pub mod api;
 pub mod auth;
 pub mod json;
 pub mod metrics;
+pub mod osv_api;
 pub mod problem;
 
 use std::net::SocketAddr;
@@ -70,6 +72,7 @@ pub struct AppState {
     pub failures: Arc<FailureLimiter>,
     pub metrics: Arc<Metrics>,
     pub openapi: Arc<String>,
+    pub advisories: advisories::AdvisoryCache,
 }
 
 #[derive(OpenApi)]
@@ -79,6 +82,8 @@ pub struct AppState {
         (name = "identity", description = "Who you are, users and API tokens"),
         (name = "organisations", description = "Organisations and their profiles"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "advisories", description = "Advisory upload and lookup"),
+        (name = "osv", description = "OSV-compatible query API (osv.dev shapes)"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     modifiers(&SecurityAddon)
@@ -157,6 +162,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(readyz))
         .routes(utoipa_axum::routes!(metrics_handler))
         .merge(api::router())
+        .merge(osv_api::router())
 }
 
 /// Builds the application.
@@ -168,6 +174,7 @@ pub fn app(store: Store, config: &HubConfig) -> (Router, AppState) {
         failures: Arc::new(FailureLimiter::default()),
         metrics: Arc::new(Metrics::new()),
         openapi: Arc::new(doc.to_pretty_json().unwrap_or_default()),
+        advisories: advisories::AdvisoryCache::default(),
     };
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let router = router
@@ -237,6 +244,21 @@ pub async fn serve(
     let shutdown = shutdown_signal()?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), "vigilo hub listening");
     let (router, state) = app(store.clone(), &config);
+    if let Err(e) = state.advisories.refresh(&store).await {
+        tracing::error!(error = %e, "loading advisories failed");
+    }
+    let refresher = tokio::spawn({
+        let (store, cache) = (store.clone(), state.advisories.clone());
+        async move {
+            let mut tick = tokio::time::interval(advisories::REFRESH_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = cache.refresh(&store).await {
+                    tracing::warn!(error = %e, "refreshing the advisory index failed");
+                }
+            }
+        }
+    });
     let checkpointer = tokio::spawn({
         let store = store.clone();
         let every = config.checkpoint_interval;
@@ -273,6 +295,7 @@ pub async fn serve(
         }
     }
     checkpointer.abort();
+    refresher.abort();
     if let Err(e) = store.checkpoint().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }

@@ -11,6 +11,7 @@
 //! sequential on both backends.
 #![forbid(unsafe_code)]
 
+pub mod advisories;
 pub mod audit;
 pub mod crypto;
 mod db;
@@ -21,6 +22,7 @@ mod profile;
 
 use std::path::PathBuf;
 
+pub use advisories::{AdvisoryRecord, ImportCounts, StoredAdvisory};
 pub use db::{Backend, StoreOptions, VerifyReport, redact_url};
 pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,

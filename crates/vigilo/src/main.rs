@@ -1,6 +1,7 @@
 //! `vigilo`: the one binary. Each subcommand wires the library crates
 //! together; no domain logic lives here.
 
+mod advisories_cmd;
 mod config;
 
 use std::io::Write as _;
@@ -59,6 +60,25 @@ enum Command {
     /// Manage encryption keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Import and show advisories (OSV).
+    #[command(subcommand)]
+    Advisories(AdvisoriesCmd),
+    /// Match an inventory (vigilo JSON or CycloneDX) against advisories, offline.
+    Match {
+        /// OSV files, folders or zip archives (e.g. a `--local` cache).
+        #[arg(long, required = true, num_args = 1..)]
+        advisories: Vec<PathBuf>,
+        /// The inventory file.
+        inventory: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutFormat,
+        /// Exit 1 when anything matches.
+        #[arg(long)]
+        fail_on_match: bool,
+    },
+    /// Compare and sort versions the way an ecosystem does.
+    #[command(subcommand)]
+    Versions(VersionsCmd),
     /// Export everything an organisation owns (JSON Lines), decrypted.
     Export {
         /// Organisation name or id.
@@ -67,6 +87,45 @@ enum Command {
         /// Output folder (must not exist, or be empty).
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdvisoriesCmd {
+    /// Import OSV records (JSON or YAML files, folders, zip archives).
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write into this local cache folder instead of the hub database.
+        #[arg(long)]
+        local: Option<PathBuf>,
+        /// Import as this organisation's own advisories (default: public).
+        #[arg(long, conflicts_with = "local")]
+        org: Option<String>,
+    },
+    /// Print one advisory (by id or alias) as OSV JSON.
+    Show {
+        id: String,
+        /// Read from this local cache folder instead of the hub database.
+        #[arg(long)]
+        local: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VersionsCmd {
+    /// Compare two versions: prints `A < B`, `A = B` or `A > B`.
+    Compare {
+        /// OSV ecosystem name: PyPI, npm, Maven, Debian, RubyGems, Go, crates.io, NuGet, …
+        #[arg(long)]
+        ecosystem: String,
+        a: String,
+        b: String,
+    },
+    /// Sort versions read one per line on standard input, ascending.
+    Sort {
+        #[arg(long)]
+        ecosystem: String,
     },
 }
 
@@ -187,7 +246,7 @@ enum KeysCmd {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum OutFormat {
+pub(crate) enum OutFormat {
     Table,
     Json,
 }
@@ -236,7 +295,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     rt.block_on(dispatch(cli, resolved))
 }
 
-async fn open(resolved: &Resolved, max_connections: Option<u32>) -> Result<Store> {
+pub(crate) async fn open(resolved: &Resolved, max_connections: Option<u32>) -> Result<Store> {
     let mut opts = StoreOptions::new(resolved.database.clone(), resolved.kek.clone());
     if let Some(n) = max_connections {
         opts.max_connections = n.max(1);
@@ -272,6 +331,22 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Token(cmd) => token(cmd, &resolved).await,
         Command::Audit(cmd) => audit(cmd, &resolved).await,
         Command::Keys(cmd) => keys(cmd, &resolved).await,
+        Command::Advisories(AdvisoriesCmd::Import { paths, local, org }) => {
+            advisories_cmd::import(&resolved, &paths, local, org).await
+        }
+        Command::Advisories(AdvisoriesCmd::Show { id, local }) => {
+            advisories_cmd::show(&resolved, &id, local).await
+        }
+        Command::Match {
+            advisories,
+            inventory,
+            format,
+            fail_on_match,
+        } => advisories_cmd::match_inventory(&advisories, &inventory, format, fail_on_match),
+        Command::Versions(VersionsCmd::Compare { ecosystem, a, b }) => {
+            advisories_cmd::compare(&ecosystem, &a, &b)
+        }
+        Command::Versions(VersionsCmd::Sort { ecosystem }) => advisories_cmd::sort(&ecosystem),
         Command::Export { org, out: dir } => {
             let store = open(&resolved, None).await?;
             let manifest = store

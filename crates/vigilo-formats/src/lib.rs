@@ -1,0 +1,14 @@
+//! Wire formats ⇄ vigilo's domain types.
+//!
+//! Parsers here never panic on input and never stop at the first bad record:
+//! they return what parsed plus [`Diagnostic`]s naming the file, the record
+//! and the JSON pointer of what was wrong. **Absent:** network access and the
+//! database; callers hand in bytes or paths and get domain values back.
+#![forbid(unsafe_code)]
+
+pub mod diag;
+pub mod inventory;
+pub mod osv;
+pub mod source;
+
+pub use diag::{Diagnostic, DiagnosticCode, Severity};
