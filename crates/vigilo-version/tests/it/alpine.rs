@@ -1,0 +1,1 @@
+// Differential tests for alpine: written with the alpine module.

@@ -1,0 +1,1 @@
+// Differential tests for debian: written with the debian module.

@@ -1,0 +1,1 @@
+// Differential tests for maven: written with the maven module.

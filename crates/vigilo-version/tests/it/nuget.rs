@@ -1,0 +1,1 @@
+// Differential tests for nuget: written with the nuget module.

@@ -1,0 +1,1 @@
+// Differential tests for pep440: written with the pep440 module.

@@ -1,0 +1,1 @@
+// Differential tests for rubygems: written with the rubygems module.

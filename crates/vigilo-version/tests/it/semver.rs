@@ -1,0 +1,1 @@
+// Differential tests for semver: written with the semver module.
