@@ -9,6 +9,7 @@
 //! | `members.jsonl` | its users and their roles (no password hashes) |
 //! | `tokens.jsonl` | its API tokens' metadata (no secrets, no hashes) |
 //! | `profile.jsonl` | its profile, sealed fields decrypted |
+//! | `advisories.jsonl` | advisories it uploaded, as OSV records |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -184,6 +185,18 @@ impl Store {
             w.write(&p)?;
         }
         files.insert("profile.jsonl".to_owned(), w.finish()?);
+
+        // The organisation's own advisories, as OSV records (one per line).
+        let mut w = JsonlWriter::create(&dir.join("advisories.jsonl"))?;
+        for a in self.all_advisories().await? {
+            if a.owner_org.as_deref() == Some(org.id.as_str()) {
+                let value: serde_json::Value = serde_json::from_str(&a.json).map_err(|e| {
+                    StoreError::Invalid(format!("stored advisory {} is not JSON: {e}", a.id))
+                })?;
+                w.write(&value)?;
+            }
+        }
+        files.insert("advisories.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

@@ -11,6 +11,7 @@ const FILES: [&str; 5] = [
     "members.jsonl",
     "tokens.jsonl",
     "profile.jsonl",
+    "advisories.jsonl",
     "audit.jsonl",
 ];
 
