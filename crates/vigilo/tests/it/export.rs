@@ -6,7 +6,7 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
