@@ -137,7 +137,9 @@ pub fn parse(s: &str) -> Result<Version, ParseError> {
         return Err(err("the version has no letter or digit"));
     }
     if release.is_some_and(|r| !has_alnum(r)) {
-        return Err(err("the release (after the last '-') has no letter or digit"));
+        return Err(err(
+            "the release (after the last '-') has no letter or digit",
+        ));
     }
 
     let mut key = Vec::with_capacity(s.len() + 16);

@@ -25,15 +25,74 @@ fn reference(mode: &str, input: &str) -> Option<String> {
 
 /// Hand-picked versions: rpm's documented corner cases and real EVRs.
 const EDGE: &[&str] = &[
-    "0", "00", "1", "01", "1.0", "1.00", "1.0.0", "1_0", "1+0", "1..0", "1.0.", ".1.0", "1.0~rc1",
-    "1.0~rc1~git1", "1.0~~", "1.0~", "1.0^", "1.0^git1", "1.0^git1~1", "1.0~rc1^git1", "1.0a",
-    "1.0aa", "1.0A", "1.0Z", "1.0z", "a", "A", "aa", "a1", "1a", "10.0001", "10.1",
-    "99999999999999999999999", "100000000000000000000000", "0:1.0", "00:1.0", "1:1.0", "2:0",
-    "10:0", "9:9", "1.0-1", "1.0-01", "1.0-1.el8", "1.0-1.el8_2", "1.0-1.el8.1", "1.0-2",
-    "1.0-1~", "1.0-1^1", "1.0-1-1", "1.0-a-b", "1:1.0-1", "2.4.37-56.module+el8.8.0+19808+379766d6.7",
-    "3.0.7-27.el9", "1:3.0.7-27.el9", "1.1.1k-12.el8_9", "2.17-326.el7_9.3", "4.18.0-513.5.1.el8_9",
-    "1.2.3-150400.4.3.1", "5.1.9-1.mga9", "1.2.11-1.oe2203sp3", "0.9.8zh-1", "20230808-1",
-    "1.0_rc1-1", "6.0.rc1", "6.0", "1.0^20160101", "1.0.1", "1.01",
+    "0",
+    "00",
+    "1",
+    "01",
+    "1.0",
+    "1.00",
+    "1.0.0",
+    "1_0",
+    "1+0",
+    "1..0",
+    "1.0.",
+    ".1.0",
+    "1.0~rc1",
+    "1.0~rc1~git1",
+    "1.0~~",
+    "1.0~",
+    "1.0^",
+    "1.0^git1",
+    "1.0^git1~1",
+    "1.0~rc1^git1",
+    "1.0a",
+    "1.0aa",
+    "1.0A",
+    "1.0Z",
+    "1.0z",
+    "a",
+    "A",
+    "aa",
+    "a1",
+    "1a",
+    "10.0001",
+    "10.1",
+    "99999999999999999999999",
+    "100000000000000000000000",
+    "0:1.0",
+    "00:1.0",
+    "1:1.0",
+    "2:0",
+    "10:0",
+    "9:9",
+    "1.0-1",
+    "1.0-01",
+    "1.0-1.el8",
+    "1.0-1.el8_2",
+    "1.0-1.el8.1",
+    "1.0-2",
+    "1.0-1~",
+    "1.0-1^1",
+    "1.0-1-1",
+    "1.0-a-b",
+    "1:1.0-1",
+    "2.4.37-56.module+el8.8.0+19808+379766d6.7",
+    "3.0.7-27.el9",
+    "1:3.0.7-27.el9",
+    "1.1.1k-12.el8_9",
+    "2.17-326.el7_9.3",
+    "4.18.0-513.5.1.el8_9",
+    "1.2.3-150400.4.3.1",
+    "5.1.9-1.mga9",
+    "1.2.11-1.oe2203sp3",
+    "0.9.8zh-1",
+    "20230808-1",
+    "1.0_rc1-1",
+    "6.0.rc1",
+    "6.0",
+    "1.0^20160101",
+    "1.0.1",
+    "1.01",
 ];
 
 /// Atoms of generated versions: digits, letters, `~`, `^` and separators, with
@@ -145,7 +204,11 @@ fn pairs_agree_with_rpm() {
     let pool = valid_pool();
     let mut pairs: Vec<(String, String)> = samples(close_pair(), 4000);
     let picks = samples((0..pool.len(), 0..pool.len()), 2000);
-    pairs.extend(picks.into_iter().map(|(i, j)| (pool[i].clone(), pool[j].clone())));
+    pairs.extend(
+        picks
+            .into_iter()
+            .map(|(i, j)| (pool[i].clone(), pool[j].clone())),
+    );
     for a in EDGE {
         for b in EDGE {
             pairs.push((a.to_string(), b.to_string()));
@@ -190,7 +253,10 @@ fn assert_sort_agrees(what: &str, versions: &[String]) -> Option<()> {
         })
         .collect();
     assert_eq!(theirs.len(), versions.len(), "{what}: reference lost lines");
-    let mut ours: Vec<Version> = versions.iter().map(|s| Version::parse(s).unwrap()).collect();
+    let mut ours: Vec<Version> = versions
+        .iter()
+        .map(|s| Version::parse(s).unwrap())
+        .collect();
     ours.sort();
     let mut rank = 0;
     for (i, v) in ours.iter().enumerate() {
@@ -204,7 +270,10 @@ fn assert_sort_agrees(what: &str, versions: &[String]) -> Option<()> {
             "{what}: {s:?} is at rank {rank} in our order, elsewhere in rpm's"
         );
     }
-    support_note(&format!("{what}: {} versions sort identically", versions.len()));
+    support_note(&format!(
+        "{what}: {} versions sort identically",
+        versions.len()
+    ));
     Some(())
 }
 

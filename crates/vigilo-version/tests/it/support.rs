@@ -17,6 +17,7 @@ pub fn required() -> bool {
 
 /// Handles an unavailable reference: panics when references are required,
 /// otherwise prints why the test is skipped and returns `None`.
+#[allow(clippy::print_stderr)]
 pub fn unavailable<T>(what: &str, why: &str) -> Option<T> {
     assert!(
         !required(),
