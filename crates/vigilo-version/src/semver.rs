@@ -41,10 +41,11 @@ struct Key {
     pre: Box<[Ident]>,
 }
 
-/// A non-negative integer: `Small` whenever it fits in a `u64`, otherwise
-/// its decimal digits without leading zeros (so `Big` is always larger).
+/// A non-negative integer of any size: `Small` whenever it fits in a `u64`,
+/// otherwise its decimal digits without leading zeros (so `Big` is always
+/// larger). Shared with [`crate::rubygems`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Num {
+pub(crate) enum Num {
     Small(u64),
     Big(Box<str>),
 }
@@ -75,7 +76,7 @@ impl PartialOrd for Num {
 
 impl Num {
     /// From ASCII digits without leading zeros (or a lone `0`).
-    fn from_digits(digits: &str) -> Num {
+    pub(crate) fn from_digits(digits: &str) -> Num {
         match digits.parse::<u64>() {
             Ok(n) => Num::Small(n),
             Err(_) => Num::Big(digits.into()),
@@ -133,31 +134,25 @@ const NPM_MAX_LENGTH: usize = 256;
 const JS_MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Whitespace as JavaScript's `String.prototype.trim` removes it
-/// (WhiteSpace and LineTerminator; U+FEFF yes, U+0085 no).
-fn is_js_whitespace(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n'
-            | '\u{b}'
-            | '\u{c}'
-            | '\r'
-            | ' '
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
+/// (WhiteSpace and LineTerminator: U+FEFF yes, U+0085 no); node-semver's
+/// `WHITESPACE_CHARACTERS`.
+const JS_WHITESPACE: [char; 25] = [
+    '\t', '\n', '\u{b}', '\u{c}', '\r', ' ', '\u{a0}', '\u{1680}', '\u{2000}', '\u{2001}',
+    '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}',
+    '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}', '\u{feff}',
+];
 
 impl Version {
     /// Parses a strict SemVer 2.0.0 version (crates.io): no `v` prefix, no
     /// surrounding whitespace, no leading zeros in numeric parts.
     pub fn parse(s: &str) -> Result<Version, ParseError> {
+        if s.starts_with(['v', 'V', '=']) {
+            return Err(ParseError::new(
+                Scheme::SemVer,
+                s,
+                "a SemVer version has no prefix (`v` or `=`)",
+            ));
+        }
         Self::parse_dialect(s, s, Dialect::Strict)
     }
 
@@ -170,7 +165,12 @@ impl Version {
         if s.chars().map(char::len_utf16).sum::<usize>() > NPM_MAX_LENGTH {
             return Err(err("longer than 256 characters"));
         }
-        let body = s.trim_matches(is_js_whitespace);
+        let body = s.trim_matches(JS_WHITESPACE);
+        if body.starts_with('=') {
+            return Err(err(
+                "a leading `=` is accepted only by node-semver's loose mode and in ranges",
+            ));
+        }
         let body = body.strip_prefix('v').unwrap_or(body);
         Self::parse_dialect(s, body, Dialect::Npm)
     }
@@ -281,7 +281,9 @@ fn numeric_part(part: &str, what: &str, dialect: Dialect) -> Result<Num, String>
         return Err(format!("empty {what} version"));
     }
     if let Some(c) = part.chars().find(|c| !c.is_ascii_digit()) {
-        return Err(format!("invalid character {c:?} in {what} version {part:?}"));
+        return Err(format!(
+            "invalid character {c:?} in {what} version {part:?}"
+        ));
     }
     if part.len() > 1 && part.starts_with('0') {
         return Err(format!("leading zero in {what} version {part:?}"));
@@ -305,13 +307,17 @@ fn prerelease_identifier(id: &str, dialect: Dialect) -> Result<Ident, String> {
         return Err("empty pre-release identifier".into());
     }
     if let Some(c) = id.chars().find(|c| !is_ident_char(*c)) {
-        return Err(format!("invalid character {c:?} in pre-release identifier {id:?}"));
+        return Err(format!(
+            "invalid character {c:?} in pre-release identifier {id:?}"
+        ));
     }
     if !id.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(Ident::Alpha(id.into()));
     }
     if id.len() > 1 && id.starts_with('0') {
-        return Err(format!("leading zero in numeric pre-release identifier {id:?}"));
+        return Err(format!(
+            "leading zero in numeric pre-release identifier {id:?}"
+        ));
     }
     if dialect == Dialect::Npm && id.len() >= 16 {
         // node-semver compares numeric identifiers as JavaScript numbers
@@ -431,15 +437,55 @@ mod tests {
     #[test]
     fn strict_rejects() {
         for bad in [
-            "", "1", "1.0", "1.0.0.0", "v1.0.0", "=1.0.0", " 1.0.0", "1.0.0 ", "01.0.0", "1.00.0",
-            "1.0.01", "1.0.0-", "1.0.0+", "1.0.0-01", "1.0.0-a..b", "1.0.0-a.", "1.0.0+a..b",
-            "1.0.0-a_b", "1.0.0+a+b", "1.0.0-é", "1.a.0", "-1.0.0", "+1.0.0", "1.0.0-+a",
-            "1..0", ".1.0.0", "1.0.0.", "1.0.0\n",
+            "",
+            "1",
+            "1.0",
+            "1.0.0.0",
+            "v1.0.0",
+            "=1.0.0",
+            " 1.0.0",
+            "1.0.0 ",
+            "01.0.0",
+            "1.00.0",
+            "1.0.01",
+            "1.0.0-",
+            "1.0.0+",
+            "1.0.0-01",
+            "1.0.0-a..b",
+            "1.0.0-a.",
+            "1.0.0+a..b",
+            "1.0.0-a_b",
+            "1.0.0+a+b",
+            "1.0.0-é",
+            "1.a.0",
+            "-1.0.0",
+            "+1.0.0",
+            "1.0.0-+a",
+            "1..0",
+            ".1.0.0",
+            "1.0.0.",
+            "1.0.0\n",
         ] {
             assert!(Version::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         let e = Version::parse("1.0").unwrap_err();
         assert_eq!(e.scheme, Scheme::SemVer);
+        assert_eq!(
+            Version::parse("01.0.0").unwrap_err().to_string(),
+            r#"invalid SemVer version "01.0.0": leading zero in major version "01""#
+        );
+        assert!(
+            Version::parse("v1.0.0")
+                .unwrap_err()
+                .reason
+                .contains("prefix")
+        );
+        assert!(
+            Version::parse_npm("=1.0.0")
+                .unwrap_err()
+                .reason
+                .contains("loose")
+        );
     }
 
     #[test]
@@ -462,7 +508,10 @@ mod tests {
     #[test]
     fn npm_dialect() {
         assert_eq!(npm("v1.2.3"), npm(" 1.2.3\t"));
-        assert_eq!(npm("\u{feff}1.2.3\u{3000}").to_string(), "\u{feff}1.2.3\u{3000}");
+        assert_eq!(
+            npm("\u{feff}1.2.3\u{3000}").to_string(),
+            "\u{feff}1.2.3\u{3000}"
+        );
         for bad in [
             "=1.2.3",
             "V1.2.3",
@@ -474,7 +523,10 @@ mod tests {
             "1.9007199254740992.0",
             "01.2.3",
         ] {
-            assert!(Version::parse_npm(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                Version::parse_npm(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
         assert!(Version::parse_npm("9007199254740991.0.0").is_ok());
         // Length counts the untrimmed input in UTF-16 code units.
