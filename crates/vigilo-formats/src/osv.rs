@@ -271,13 +271,30 @@ pub fn from_json(json: Value, path: &str) -> Result<ParsedRecord, Diagnostic> {
                     events.push(Event::Introduced(None));
                     continue;
                 }
-                let v = Version::parse(range_scheme, text).map_err(|err| {
-                    diag(
-                        DiagnosticCode::BadVersion,
-                        format!("{epath}/{key}"),
-                        err.to_string(),
-                    )
-                })?;
+                let v = match Version::parse(range_scheme, text) {
+                    Ok(v) => v,
+                    Err(err) => match coerce_semver(range_scheme, text) {
+                        // osv.dev reads `1.0` in a SemVer-family range as `1.0.0`; do the same, and say so.
+                        Some((v, coerced)) => {
+                            warnings.push(Diagnostic {
+                                code: DiagnosticCode::BadVersion,
+                                severity: Severity::Warning,
+                                path: path.to_owned(),
+                                record: Some(wire.id.clone()),
+                                pointer: format!("{epath}/{key}"),
+                                message: format!("{err}; read as {coerced}"),
+                            });
+                            v
+                        }
+                        None => {
+                            return Err(diag(
+                                DiagnosticCode::BadVersion,
+                                format!("{epath}/{key}"),
+                                err.to_string(),
+                            ));
+                        }
+                    },
+                };
                 events.push(match *key {
                     "introduced" => Event::Introduced(Some(v)),
                     "fixed" => Event::Fixed(v),
@@ -316,6 +333,24 @@ pub fn from_json(json: Value, path: &str) -> Result<ParsedRecord, Diagnostic> {
         json,
         warnings,
     })
+}
+
+/// `1` → `1.0.0`, `1.2` → `1.2.0` for SemVer-family schemes.
+fn coerce_semver(scheme: Scheme, text: &str) -> Option<(Version, String)> {
+    if !matches!(scheme, Scheme::SemVer | Scheme::Npm | Scheme::Go) {
+        return None;
+    }
+    let t = text.trim().trim_start_matches('v');
+    let parts: Vec<&str> = t.split('.').collect();
+    let numeric = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if parts.is_empty() || parts.len() > 2 || !parts.iter().all(numeric) {
+        return None;
+    }
+    let mut full = parts.join(".");
+    for _ in parts.len()..3 {
+        full.push_str(".0");
+    }
+    Version::parse(scheme, &full).ok().map(|v| (v, full))
 }
 
 fn events_text(events: &[WireEvent]) -> String {

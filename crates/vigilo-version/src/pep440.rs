@@ -198,6 +198,12 @@ const DEV_SPELLINGS: [(&str, ()); 1] = [("dev", ())];
 /// does).
 fn split(s: &str) -> Result<Parts<'_>, String> {
     let t = s.trim_matches(is_py_space);
+    // Error offsets count from the start of the input.
+    let lead = s.len() - s.trim_start_matches(is_py_space).len();
+    let unexpected = |i: usize, expected: &str| match t.get(i..).and_then(|r| r.chars().next()) {
+        Some(c) => format!("unexpected {c:?} at byte {}, expected {expected}", lead + i),
+        None => format!("unexpected end, expected {expected}"),
+    };
     let b = t.as_bytes();
     let mut i = 0;
     if matches!(b.first(), Some(b'v' | b'V')) {
@@ -213,7 +219,7 @@ fn split(s: &str) -> Result<Parts<'_>, String> {
         end = digits(b, i);
     }
     if end == i {
-        return Err(unexpected(t, i, "a release number"));
+        return Err(unexpected(i, "a release number"));
     }
     let release_start = i;
     while b.get(end) == Some(&b'.') && digits(b, end + 1) > end + 1 {
@@ -256,7 +262,7 @@ fn split(s: &str) -> Result<Parts<'_>, String> {
         let start = i + 1;
         let mut end = alphanumerics(b, start);
         if end == start {
-            return Err(unexpected(t, start, "a local version label"));
+            return Err(unexpected(start, "a local version label"));
         }
         while separator(b, end) > end && alphanumerics(b, end + 1) > end + 1 {
             end = alphanumerics(b, end + 1);
@@ -266,7 +272,7 @@ fn split(s: &str) -> Result<Parts<'_>, String> {
     }
 
     if i != b.len() {
-        return Err(unexpected(t, i, "the end of the version"));
+        return Err(unexpected(i, "the end of the version"));
     }
     Ok(Parts {
         epoch,
@@ -278,18 +284,11 @@ fn split(s: &str) -> Result<Parts<'_>, String> {
     })
 }
 
-fn unexpected(t: &str, i: usize, expected: &str) -> String {
-    match t.get(i..).and_then(|rest| rest.chars().next()) {
-        Some(c) => format!("unexpected {c:?} at byte {i}, expected {expected}"),
-        None => format!("unexpected end, expected {expected}"),
-    }
-}
-
 /// The end of the run of ASCII digits starting at `i`.
 fn digits(b: &[u8], i: usize) -> usize {
-    i + b.get(i..).map_or(0, |r| {
-        r.iter().take_while(|c| c.is_ascii_digit()).count()
-    })
+    i + b
+        .get(i..)
+        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
 }
 
 /// The end of the run of ASCII letters and digits starting at `i`.
@@ -627,13 +626,37 @@ mod tests {
     #[test]
     fn equal_spellings() {
         let groups: &[&[&str]] = &[
-            &["1", "1.0", "1.0.0", "01.00", "v1", "V1.0", " 1.0\n", "0!1", "00!1.0"],
+            &[
+                "1", "1.0", "1.0.0", "01.00", "v1", "V1.0", " 1.0\n", "0!1", "00!1.0",
+            ],
             &["0", "0.0", "00", "v0.0.0"],
-            &["1.0a1", "1.0alpha1", "1.0-a-1", "1.0_A.1", "1.0.alpha.1", "1.0a01"],
+            &[
+                "1.0a1",
+                "1.0alpha1",
+                "1.0-a-1",
+                "1.0_A.1",
+                "1.0.alpha.1",
+                "1.0a01",
+            ],
             &["1.0a0", "1.0a", "1.0ALPHA", "1.0-a"],
             &["1.0b2", "1.0beta2", "1.0-b.2"],
-            &["1.0rc3", "1.0c3", "1.0pre3", "1.0preview3", "1.0-RC-3", "1.0.C_3"],
-            &["1.0.post1", "1.0post1", "1.0-1", "1.0.r1", "1.0rev1", "1.0-post-1", "1.0_r_1"],
+            &[
+                "1.0rc3",
+                "1.0c3",
+                "1.0pre3",
+                "1.0preview3",
+                "1.0-RC-3",
+                "1.0.C_3",
+            ],
+            &[
+                "1.0.post1",
+                "1.0post1",
+                "1.0-1",
+                "1.0.r1",
+                "1.0rev1",
+                "1.0-post-1",
+                "1.0_r_1",
+            ],
             &["1.0.post0", "1.0.post", "1.0-r", "1.0rev", "1.0-0"],
             &["1.0.dev0", "1.0dev", "1.0-dev", "1.0_DEV_0", "1.0.dev."],
             &["1.0+abc.1", "1.0+ABC-01", "1.0+abc_1", "1.0.0+Abc.001"],
@@ -731,7 +754,9 @@ mod tests {
 
     #[test]
     fn whitespace_is_python_s() {
-        for ws in ["\t", "\n", "\u{b}", "\u{c}", "\r", "\u{1c}", "\u{1f}", "\u{85}", "\u{a0}"] {
+        for ws in [
+            "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{1c}", "\u{1f}", "\u{85}", "\u{a0}",
+        ] {
             let s = format!("{ws}1.0{ws}");
             assert_eq!(v(&s), v("1.0"), "{s:?}");
         }
@@ -747,6 +772,8 @@ mod tests {
         let e = Version::parse("1.0-final").unwrap_err();
         assert_eq!(e.scheme, Scheme::Pep440);
         assert!(e.reason.contains("at byte 3"), "{}", e.reason);
+        let e = Version::parse(" \t1.0-final").unwrap_err();
+        assert!(e.reason.contains("at byte 5"), "{}", e.reason);
         let e = Version::parse("").unwrap_err();
         assert!(e.reason.contains("release number"), "{}", e.reason);
     }
@@ -786,7 +813,14 @@ mod tests {
             }
             r
         };
-        type Suffix<'a> = (i32, Option<&'a str>, i32, Option<&'a str>, i32, Option<&'a str>);
+        type Suffix<'a> = (
+            i32,
+            Option<&'a str>,
+            i32,
+            Option<&'a str>,
+            i32,
+            Option<&'a str>,
+        );
         fn suffix<'a>(p: &Parts<'a>) -> Suffix<'a> {
             let (rank, n) = match (p.pre, p.post, p.dev) {
                 (Some((k, n)), _, _) => (k as i32, n),
@@ -877,7 +911,11 @@ mod tests {
         .prop_map(|o| o.map_or(String::new(), |(a, b, c, d)| format!("{a}{b}{c}{d}")));
         let post = proptest::option::of(prop_oneof![
             number().prop_map(|n| format!("-{n}")),
-            (sep.clone(), prop::sample::select(vec!["post", "r", "REV"]), opt_num.clone())
+            (
+                sep.clone(),
+                prop::sample::select(vec!["post", "r", "REV"]),
+                opt_num.clone()
+            )
                 .prop_map(|(a, b, c)| format!("{a}{b}{c}")),
         ])
         .prop_map(Option::unwrap_or_default);
@@ -888,9 +926,17 @@ mod tests {
             .prop_map(|o| o.map_or(String::new(), |s| format!("+{}", s.join("."))));
         let epoch = proptest::option::of(number())
             .prop_map(|o| o.map_or(String::new(), |e| format!("{e}!")));
-        (epoch, prop::collection::vec(number(), 1..5), pre, post, dev, local).prop_map(
-            |(e, r, pre, post, dev, local)| format!("{e}{}{pre}{post}{dev}{local}", r.join(".")),
+        (
+            epoch,
+            prop::collection::vec(number(), 1..5),
+            pre,
+            post,
+            dev,
+            local,
         )
+            .prop_map(|(e, r, pre, post, dev, local)| {
+                format!("{e}{}{pre}{post}{dev}{local}", r.join("."))
+            })
     }
 
     proptest! {
