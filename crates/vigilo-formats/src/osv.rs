@@ -185,6 +185,13 @@ pub fn from_json(json: Value, path: &str) -> Result<ParsedRecord, Diagnostic> {
         diag(DiagnosticCode::Schema, pointer, msg)
     })?;
     let _ = (&wire.schema_version, &wire.details);
+    if wire.modified.trim().parse::<jiff::Timestamp>().is_err() {
+        return Err(diag(
+            DiagnosticCode::Schema,
+            "/modified".into(),
+            format!("modified {:?} is not an RFC 3339 timestamp", wire.modified),
+        ));
+    }
     if wire.id.trim().is_empty() {
         return Err(diag(
             DiagnosticCode::Schema,
@@ -421,19 +428,19 @@ mod tests {
             (r#"[1]"#, DiagnosticCode::Schema, ""),
             (r#"{"id":"X""#, DiagnosticCode::Syntax, ""),
             (
-                r#"{"id":"X","modified":"m","affected":[{"package":{"ecosystem":"PyPI","name":"a"},
+                r#"{"id":"X","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"a"},
                    "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"not a version!"}]}]}]}"#,
                 DiagnosticCode::BadVersion,
                 "/affected/0/ranges/0/events/1/fixed",
             ),
             (
-                r#"{"id":"X","modified":"m","affected":[{"package":{"ecosystem":"crates.io","name":"a"},
+                r#"{"id":"X","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"crates.io","name":"a"},
                    "ranges":[{"type":"SEMVER","events":[{"introduced":"2.0.0"},{"fixed":"1.0.0"}]}]}]}"#,
                 DiagnosticCode::BadRange,
                 "/affected/0/ranges/0/events",
             ),
             (
-                r#"{"id":"X","modified":"m","affected":[{"package":{"ecosystem":"crates.io","name":"a"},
+                r#"{"id":"X","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"crates.io","name":"a"},
                    "ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0","fixed":"2.0.0"}]}]}]}"#,
                 DiagnosticCode::BadRange,
                 "/affected/0/ranges/0/events/0",
@@ -449,7 +456,7 @@ mod tests {
     #[test]
     fn unknown_ecosystems_are_kept_with_a_warning() {
         let r = parse(
-            r#"{"id":"X","modified":"m","affected":[{"package":{"ecosystem":"GitHub Actions","name":"a/b"},
+            r#"{"id":"X","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"GitHub Actions","name":"a/b"},
                "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2"}]}],"versions":["1.0"]}]}"#,
         )
         .unwrap();

@@ -215,8 +215,10 @@ fn json_response(body: String) -> Response {
 async fn query(
     State(state): State<AppState>,
     auth: MaybeAuth,
-    ApiJson(q): ApiJson<OsvQuery>,
+    body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
+    // osv.dev clients (pip-audit) send JSON without a Content-Type header.
+    let q: OsvQuery = crate::json::decode(&body)?;
     let target = resolve(&q, "")?;
     let offset = match &q.page_token {
         Some(t) => decode_token(t).ok_or_else(|| {
@@ -278,8 +280,9 @@ pub struct BatchResponse {
 async fn querybatch(
     State(state): State<AppState>,
     auth: MaybeAuth,
-    ApiJson(b): ApiJson<OsvBatchQuery>,
+    body: axum::body::Bytes,
 ) -> Result<ApiJson<BatchResponse>, Problem> {
+    let b: OsvBatchQuery = crate::json::decode(&body)?;
     if b.queries.len() > MAX_BATCH {
         return Err(
             Problem::bad_request(format!("at most {MAX_BATCH} queries per batch")).with_error(
@@ -294,6 +297,13 @@ async fn querybatch(
         .enumerate()
         .map(|(i, q)| resolve(q, &format!("/queries/{i}")))
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, q) in b.queries.iter().enumerate() {
+        if q.page_token.as_deref().is_some_and(|t| decode_token(t).is_none()) {
+            let pointer = format!("/queries/{i}/page_token");
+            return Err(Problem::bad_request(format!("{pointer}: invalid page_token"))
+                .with_error(pointer, "not a token this hub issued"));
+        }
+    }
     let idx = state.advisories.get();
     let org = auth.org().map(str::to_owned);
     let results = tokio::task::spawn_blocking(move || {
@@ -367,9 +377,15 @@ pub struct UploadResult {
 async fn upload_advisories(
     State(state): State<AppState>,
     auth: Auth,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<UploadResult>, Problem> {
     auth.require(Scope::Write)?;
+    if !crate::json::has_json_content_type(&headers) {
+        return Err(Problem::unsupported_media_type(
+            "expected request header `Content-Type: application/json`",
+        ));
+    }
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("malformed JSON: {e}")))?;
     let (items, array) = match value {

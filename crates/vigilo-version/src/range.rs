@@ -108,10 +108,9 @@ impl Range {
                 Event::Introduced(_) => open = Some(e),
                 Event::Fixed(v) | Event::LastAffected(v) => {
                     if let Some(Event::Introduced(Some(intro))) = open {
-                        let bad = match e {
-                            Event::Fixed(_) => v <= intro,
-                            _ => v < intro,
-                        };
+                        // `fixed` equal to `introduced` is an empty range, which real
+                        // databases contain (RustSec); only a version below is wrong.
+                        let bad = v < intro;
                         if bad {
                             return Err(RangeError::OutOfOrder {
                                 index,
@@ -280,10 +279,10 @@ mod tests {
             range(&[("introduced", "2.0.0"), ("fixed", "1.0.0")]),
             Err(RangeError::OutOfOrder { index: 1, .. })
         ));
-        assert!(matches!(
-            range(&[("introduced", "2.0.0"), ("fixed", "2.0.0")]),
-            Err(RangeError::OutOfOrder { .. })
-        ));
+        // An empty range is valid and affects nothing.
+        let empty = range(&[("introduced", "2.0.0"), ("fixed", "2.0.0")]).unwrap();
+        assert!(!empty.contains(&v("2.0.0")));
+        assert!(!empty.contains(&v("1.9.0")));
         let mixed = Range::new(vec![
             Event::Introduced(Some(v("1.0.0"))),
             Event::Fixed(Version::parse(Scheme::Debian, "1.2-1").unwrap()),

@@ -66,7 +66,8 @@ enum Command {
     /// Match an inventory (vigilo JSON or CycloneDX) against advisories, offline.
     Match {
         /// OSV files, folders or zip archives (e.g. a `--local` cache).
-        #[arg(long, required = true, num_args = 1..)]
+        /// Repeat for several: `--advisories a --advisories b.zip`.
+        #[arg(long, required = true)]
         advisories: Vec<PathBuf>,
         /// The inventory file.
         inventory: PathBuf,

@@ -8,5 +8,6 @@ mod auth;
 mod authz;
 mod isolation;
 mod operations;
+mod osv;
 mod problems;
 mod support;

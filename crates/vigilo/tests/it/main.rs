@@ -2,9 +2,11 @@
 //! child processes (`vigilo serve` and one-shot commands) on every backend
 //! (SQLite always, PostgreSQL when configured; see `vigilo-test-support`).
 
+mod advisories;
 mod audit;
 mod cli;
 mod durability;
 mod export;
 mod keys;
+mod pip_audit;
 mod support;
