@@ -298,10 +298,15 @@ async fn querybatch(
         .map(|(i, q)| resolve(q, &format!("/queries/{i}")))
         .collect::<Result<Vec<_>, _>>()?;
     for (i, q) in b.queries.iter().enumerate() {
-        if q.page_token.as_deref().is_some_and(|t| decode_token(t).is_none()) {
+        if q.page_token
+            .as_deref()
+            .is_some_and(|t| decode_token(t).is_none())
+        {
             let pointer = format!("/queries/{i}/page_token");
-            return Err(Problem::bad_request(format!("{pointer}: invalid page_token"))
-                .with_error(pointer, "not a token this hub issued"));
+            return Err(
+                Problem::bad_request(format!("{pointer}: invalid page_token"))
+                    .with_error(pointer, "not a token this hub issued"),
+            );
         }
     }
     let idx = state.advisories.get();

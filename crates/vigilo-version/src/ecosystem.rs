@@ -158,9 +158,22 @@ mod tests {
     #[test]
     fn osv_names_round_trip() {
         for name in [
-            "PyPI", "npm", "crates.io", "Go", "Maven", "NuGet", "RubyGems", "Packagist", "Debian",
-            "Debian:12", "Ubuntu:22.04:LTS", "Alpine:v3.18", "Red Hat", "Rocky Linux:9",
-            "GitHub Actions", "Hackage",
+            "PyPI",
+            "npm",
+            "crates.io",
+            "Go",
+            "Maven",
+            "NuGet",
+            "RubyGems",
+            "Packagist",
+            "Debian",
+            "Debian:12",
+            "Ubuntu:22.04:LTS",
+            "Alpine:v3.18",
+            "Red Hat",
+            "Rocky Linux:9",
+            "GitHub Actions",
+            "Hackage",
         ] {
             assert_eq!(Ecosystem::parse(name).to_string(), name);
         }

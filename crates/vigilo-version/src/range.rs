@@ -49,7 +49,9 @@ pub enum RangeError {
     Empty,
     #[error("a range needs an `introduced` event")]
     NoIntroduced,
-    #[error("event {index}: `{kind}` {version} comes before the `introduced` {introduced} it closes")]
+    #[error(
+        "event {index}: `{kind}` {version} comes before the `introduced` {introduced} it closes"
+    )]
     OutOfOrder {
         index: usize,
         kind: &'static str,
@@ -129,8 +131,9 @@ impl Range {
                 Event::Limit(_) => {}
             }
         }
-        let (limits, mut sorted): (Vec<Event>, Vec<Event>) =
-            events.into_iter().partition(|e| matches!(e, Event::Limit(_)));
+        let (limits, mut sorted): (Vec<Event>, Vec<Event>) = events
+            .into_iter()
+            .partition(|e| matches!(e, Event::Limit(_)));
         sorted.sort_by(order);
         let limits = limits
             .into_iter()
@@ -249,7 +252,9 @@ mod tests {
             assert_eq!(r.contains(&v(s)), want, "{s}");
         }
         assert_eq!(
-            r.fixed_versions().map(ToString::to_string).collect::<Vec<_>>(),
+            r.fixed_versions()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             ["1.0.5", "2.1.0"]
         );
     }
