@@ -454,7 +454,7 @@ fn sort_agrees_with_dpkg() {
 #[test]
 fn osv_corpus_parses_and_sorts_as_dpkg() {
     let Some(found) = corpus() else {
-        support::unavailable::<()>("the OSV corpus", "no shared data folder");
+        support::no_shared_data("the OSV corpus");
         return;
     };
     let mut versions: Vec<String> = Vec::new();

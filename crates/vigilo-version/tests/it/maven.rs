@@ -822,7 +822,7 @@ fn sort_agrees_with_comparable_version() {
 #[test]
 fn osv_corpus_parses_and_sorts_as_comparable_version() {
     let Some(versions) = corpus() else {
-        support::unavailable::<()>("the OSV corpus", "no shared data folder");
+        support::no_shared_data("the OSV corpus");
         return;
     };
     for v in &versions {

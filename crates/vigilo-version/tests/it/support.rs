@@ -62,6 +62,13 @@ pub fn run_reference(what: &str, program: &str, args: &[&str], input: &str) -> O
     Some(String::from_utf8(out.stdout).expect("reference output is UTF-8"))
 }
 
+/// The shared data is optional (a checkout may not have `../shared`): its
+/// absence skips a corpus test with a note, even when references are required.
+#[allow(clippy::print_stderr)]
+pub fn no_shared_data(what: &str) {
+    eprintln!("skipping {what}: no shared data folder (set VIGILO_SHARED_DATA)");
+}
+
 /// `crates/vigilo-version/tests/reference/<name>`.
 pub fn reference_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
