@@ -44,9 +44,7 @@
 //! where "number" is the digit count without leading zeros (4 bytes, big
 //! endian) followed by those digits.
 
-use std::cmp::Ordering;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use crate::{ParseError, Scheme};
 
@@ -234,31 +232,7 @@ fn push_number(key: &mut Vec<u8>, digits: &[u8]) {
     key.extend_from_slice(digits);
 }
 
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Version {}
-
-impl Hash for Version {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key.hash(state);
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+crate::key_ordering!(Version);
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -276,6 +250,10 @@ impl fmt::Debug for Version {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    #[allow(unused_imports)]
+    use std::cmp::Ordering;
+    #[allow(unused_imports)]
+    use std::hash::{Hash, Hasher};
 
     fn v(s: &str) -> Version {
         parse(s).unwrap()

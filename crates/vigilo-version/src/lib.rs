@@ -11,6 +11,39 @@
 //! No IO and no serde: wire formats live in `vigilo-formats`.
 #![forbid(unsafe_code)]
 
+/// Implements `PartialEq`, `Eq`, `Hash`, `Ord` and `PartialOrd` for a version
+/// type from its precomputed comparison `key` field, so that all five agree.
+macro_rules! key_ordering {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.key == other.key
+            }
+        }
+
+        impl Eq for $t {}
+
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.key.hash(state);
+            }
+        }
+
+        impl Ord for $t {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.key.cmp(&other.key)
+            }
+        }
+
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+    };
+}
+pub(crate) use key_ordering;
+
 pub mod alpine;
 pub mod debian;
 mod ecosystem;

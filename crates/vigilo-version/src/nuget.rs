@@ -17,7 +17,6 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use crate::{ParseError, Scheme};
 
@@ -208,31 +207,7 @@ fn parse_label(label: &str) -> Result<Label, String> {
     Ok(Label::Alpha(label.to_ascii_uppercase().into()))
 }
 
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Version {}
-
-impl Hash for Version {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key.hash(state);
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+crate::key_ordering!(Version);
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -244,7 +219,11 @@ impl fmt::Display for Version {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    #[allow(unused_imports)]
+    use std::cmp::Ordering;
     use std::collections::hash_map::DefaultHasher;
+    #[allow(unused_imports)]
+    use std::hash::{Hash, Hasher};
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap_or_else(|e| panic!("{e}"))

@@ -48,9 +48,7 @@
 //! then `0` when there is no release or `1`, the release's segments and its
 //! end.
 
-use std::cmp::Ordering;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use crate::{ParseError, Scheme};
 
@@ -207,31 +205,7 @@ fn push_segments(key: &mut Vec<u8>, s: &str) {
     key.push(TAG_END);
 }
 
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Version {}
-
-impl Hash for Version {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key.hash(state);
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+crate::key_ordering!(Version);
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -249,6 +223,10 @@ impl fmt::Debug for Version {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    #[allow(unused_imports)]
+    use std::cmp::Ordering;
+    #[allow(unused_imports)]
+    use std::hash::{Hash, Hasher};
 
     fn v(s: &str) -> Version {
         parse(s).unwrap()
