@@ -219,10 +219,8 @@ impl fmt::Display for Version {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    #[allow(unused_imports)]
     use std::cmp::Ordering;
     use std::collections::hash_map::DefaultHasher;
-    #[allow(unused_imports)]
     use std::hash::{Hash, Hasher};
 
     fn v(s: &str) -> Version {

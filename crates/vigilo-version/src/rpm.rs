@@ -223,10 +223,7 @@ impl fmt::Debug for Version {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    #[allow(unused_imports)]
     use std::cmp::Ordering;
-    #[allow(unused_imports)]
-    use std::hash::{Hash, Hasher};
 
     fn v(s: &str) -> Version {
         parse(s).unwrap()
