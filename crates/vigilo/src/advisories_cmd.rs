@@ -153,7 +153,12 @@ fn write_local(dir: &std::path::Path, records: &[ParsedRecord]) -> Result<(usize
 }
 
 /// `vigilo advisories show ID`.
-pub async fn show(resolved: &Resolved, id: &str, local: Option<PathBuf>) -> Result<ExitCode> {
+pub async fn show(
+    resolved: &Resolved,
+    id: &str,
+    local: Option<PathBuf>,
+    org: Option<String>,
+) -> Result<ExitCode> {
     let json = match local {
         Some(dir) => {
             let loaded = load(&[dir])?;
@@ -165,7 +170,11 @@ pub async fn show(resolved: &Resolved, id: &str, local: Option<PathBuf>) -> Resu
         }
         None => {
             let store = crate::open(resolved, None).await?;
-            match store.advisory(id, None).await? {
+            let org_id = match &org {
+                Some(o) => Some(store.find_org(o).await?.id),
+                None => None,
+            };
+            match store.advisory(id, org_id.as_deref()).await? {
                 Some(a) => Some(serde_json::from_str(&a.json)?),
                 None => None,
             }

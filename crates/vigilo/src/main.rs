@@ -110,6 +110,9 @@ enum AdvisoriesCmd {
         /// Read from this local cache folder instead of the hub database.
         #[arg(long)]
         local: Option<PathBuf>,
+        /// Also look among this organisation's own advisories (default: public only).
+        #[arg(long, conflicts_with = "local")]
+        org: Option<String>,
     },
 }
 
@@ -335,8 +338,8 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Advisories(AdvisoriesCmd::Import { paths, local, org }) => {
             advisories_cmd::import(&resolved, &paths, local, org).await
         }
-        Command::Advisories(AdvisoriesCmd::Show { id, local }) => {
-            advisories_cmd::show(&resolved, &id, local).await
+        Command::Advisories(AdvisoriesCmd::Show { id, local, org }) => {
+            advisories_cmd::show(&resolved, &id, local, org).await
         }
         Command::Match {
             advisories,
