@@ -22,15 +22,15 @@
 
 use std::hint::black_box;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{Dice, best_rate, walk};
 use vigilo_version::maven::Version;
 
 const TARGET: usize = 10_000;
-const ROUNDS: usize = 7;
-const MIN_ROUND: Duration = Duration::from_millis(300);
 
 fn main() {
     let (texts, source) = versions();
@@ -90,23 +90,6 @@ fn main() {
         }
         None => println!("ComparableVersion: not measured (see above)"),
     }
-}
-
-/// Best items/s of `work` (which handles `items` items per call).
-fn best_rate(items: usize, mut work: impl FnMut()) -> f64 {
-    work(); // warm up
-    let mut best = 0f64;
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let mut calls = 0u32;
-        while start.elapsed() < MIN_ROUND {
-            work();
-            calls += 1;
-        }
-        let rate = f64::from(calls) * items as f64 / start.elapsed().as_secs_f64();
-        best = best.max(rate);
-    }
-    best
 }
 
 /// Compiles and runs the Java side; `(pairwise/s, sort/s, summary line)`.
@@ -224,7 +207,7 @@ fn corpus() -> Vec<String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let mut files = Vec::new();
-    walk(&data.join("osv"), &mut files);
+    walk(&data.join("osv"), "json", &mut files);
     files.sort();
     let mut found = std::collections::BTreeSet::new();
     for file in files {
@@ -258,20 +241,6 @@ fn corpus() -> Vec<String> {
         }
     }
     found.into_iter().collect()
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
 }
 
 /// A version shaped like Maven Central's.
@@ -321,17 +290,4 @@ fn generated(d: &mut Dice) -> String {
         _ => {}
     }
     v
-}
-
-struct Dice(u64);
-
-impl Dice {
-    fn below(&mut self, n: usize) -> usize {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
 }
