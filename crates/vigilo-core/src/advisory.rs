@@ -19,6 +19,9 @@ pub struct Advisory {
     pub aliases: Vec<String>,
     pub related: Vec<String>,
     pub summary: Option<String>,
+    /// The rating: from a CVSS v3 vector's base score, else the source's
+    /// own word (`database_specific.severity`).
+    pub severity: Option<crate::Severity>,
     pub affected: Vec<Affected>,
 }
 

@@ -9,9 +9,12 @@
 
 pub mod advisory;
 pub mod identity;
+pub mod inventory;
 pub mod matching;
 pub mod package;
+pub mod severity;
 
+pub use severity::Severity;
 pub use identity::{OrgName, Role, Scope, ScopeSet, ValidationError};
 pub use vigilo_version as version;
 pub use vigilo_version::{Ecosystem, Scheme, Version};

@@ -90,6 +90,46 @@ pub struct Component {
     pub purl: Option<String>,
 }
 
+/// The package URL of a package at a version, for the ecosystems with a purl
+/// type (`pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1`). Names are
+/// percent-encoded where the purl specification requires it.
+pub fn purl_for(ecosystem: &Ecosystem, name: &str, version: &str) -> Option<String> {
+    let enc = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let split_last = |sep: char| match name.rsplit_once(sep) {
+        Some((ns, n)) => format!(
+            "{}/{}",
+            ns.split('/').map(enc).collect::<Vec<_>>().join("/"),
+            enc(n)
+        ),
+        None => enc(name),
+    };
+    let (ty, path) = match ecosystem {
+        Ecosystem::PyPI => ("pypi", enc(&normalize_name(ecosystem, name))),
+        Ecosystem::Npm => ("npm", split_last('/')),
+        Ecosystem::CratesIo => ("cargo", enc(name)),
+        Ecosystem::Go => ("golang", split_last('/')),
+        Ecosystem::Maven => ("maven", split_last(':')),
+        Ecosystem::NuGet => ("nuget", enc(name)),
+        Ecosystem::RubyGems => ("gem", enc(name)),
+        Ecosystem::Packagist => ("composer", split_last('/')),
+        Ecosystem::Debian(_) => ("deb", format!("debian/{}", enc(name))),
+        Ecosystem::Ubuntu(_) => ("deb", format!("ubuntu/{}", enc(name))),
+        Ecosystem::Alpine(_) => ("apk", format!("alpine/{}", enc(name))),
+        Ecosystem::Rpm(..) | Ecosystem::Other(_) => return None,
+    };
+    Some(format!("pkg:{ty}/{path}@{}", enc(version)))
+}
+
 /// A parsed package URL (`pkg:type/namespace/name@version?qualifiers#subpath`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Purl {
@@ -238,6 +278,26 @@ impl Purl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purls_for_packages_round_trip() {
+        for (eco, name, version, want) in [
+            (Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.14.1",
+             "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"),
+            (Ecosystem::Npm, "@babel/core", "7.0.0", "pkg:npm/%40babel/core@7.0.0"),
+            (Ecosystem::PyPI, "Jinja2", "2.11.2", "pkg:pypi/jinja2@2.11.2"),
+            (Ecosystem::Go, "golang.org/x/net", "v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0"),
+            (Ecosystem::Debian(None), "libc6", "2.36-9+deb12u4", "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4"),
+        ] {
+            let purl = purl_for(&eco, name, version).unwrap();
+            assert_eq!(purl, want);
+            let parsed = Purl::parse(&purl).unwrap();
+            let (e, n) = parsed.to_package().unwrap();
+            assert_eq!(e.to_string().split(':').next(), eco.to_string().split(':').next());
+            assert_eq!(normalize_name(&e, &n), normalize_name(&eco, name));
+            assert_eq!(parsed.version.as_deref(), Some(version));
+        }
+    }
 
     #[test]
     fn names_are_normalised_per_ecosystem() {

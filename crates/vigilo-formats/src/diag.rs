@@ -32,10 +32,23 @@ pub enum DiagnosticCode {
     TooLarge,
     /// A corrupt archive.
     BadArchive,
+    /// A lockfile, manifest or SBOM that does not parse.
+    ManifestSyntax,
+    /// An entry of a lockfile, manifest or SBOM that was skipped (no
+    /// version, an unresolved property, an unknown package type).
+    ManifestEntry,
+    /// A format or format version vigilo does not read (SPDX 3, say).
+    Unsupported,
+    /// Archives nested deeper than the limit.
+    ArchiveTooDeep,
+    /// A member whose expansion ratio marks a decompression bomb.
+    ArchiveBomb,
+    /// A file that changed while it was being read.
+    FileChanged,
 }
 
 impl DiagnosticCode {
-    pub const ALL: [DiagnosticCode; 9] = [
+    pub const ALL: [DiagnosticCode; 15] = [
         DiagnosticCode::Syntax,
         DiagnosticCode::Schema,
         DiagnosticCode::BadVersion,
@@ -45,6 +58,12 @@ impl DiagnosticCode {
         DiagnosticCode::UnsafePath,
         DiagnosticCode::TooLarge,
         DiagnosticCode::BadArchive,
+        DiagnosticCode::ManifestSyntax,
+        DiagnosticCode::ManifestEntry,
+        DiagnosticCode::Unsupported,
+        DiagnosticCode::ArchiveTooDeep,
+        DiagnosticCode::ArchiveBomb,
+        DiagnosticCode::FileChanged,
     ];
 
     /// The kebab-case name users see and filter on.
@@ -59,6 +78,12 @@ impl DiagnosticCode {
             DiagnosticCode::UnsafePath => "archive-unsafe-path",
             DiagnosticCode::TooLarge => "archive-too-large",
             DiagnosticCode::BadArchive => "archive-corrupt",
+            DiagnosticCode::ManifestSyntax => "manifest-syntax",
+            DiagnosticCode::ManifestEntry => "manifest-entry-skipped",
+            DiagnosticCode::Unsupported => "unsupported-format",
+            DiagnosticCode::ArchiveTooDeep => "archive-too-deep",
+            DiagnosticCode::ArchiveBomb => "archive-bomb",
+            DiagnosticCode::FileChanged => "file-changed",
         }
     }
 
@@ -76,7 +101,17 @@ impl DiagnosticCode {
                 "an archive member's path is absolute or escapes with `..`"
             }
             DiagnosticCode::TooLarge => "an archive or member exceeds the size or count limits",
-            DiagnosticCode::BadArchive => "an archive is corrupt",
+            DiagnosticCode::BadArchive => "an archive is corrupt or truncated",
+            DiagnosticCode::ManifestSyntax => "a lockfile, manifest or SBOM does not parse",
+            DiagnosticCode::ManifestEntry => {
+                "an entry of a lockfile, manifest or SBOM was skipped"
+            }
+            DiagnosticCode::Unsupported => "a format or format version vigilo does not read",
+            DiagnosticCode::ArchiveTooDeep => "archives are nested deeper than the limit",
+            DiagnosticCode::ArchiveBomb => {
+                "a member's compression ratio marks a decompression bomb"
+            }
+            DiagnosticCode::FileChanged => "a file changed while it was being read",
         }
     }
 }
@@ -96,7 +131,8 @@ pub struct Diagnostic {
     pub path: String,
     /// The record's id, when known.
     pub record: Option<String>,
-    /// JSON pointer of the offending value ("" for the whole document).
+    /// Where in the file: a JSON pointer of the offending value ("" for the
+    /// whole document), or `line N` in line-based formats.
     pub pointer: String,
     pub message: String,
 }

@@ -8,7 +8,9 @@
 
 pub mod diag;
 pub mod inventory;
+pub mod manifest;
 pub mod osv;
+pub mod report;
 pub mod source;
 
 pub use diag::{Diagnostic, DiagnosticCode, Severity};

@@ -335,11 +335,41 @@ pub fn from_json(json: Value, path: &str) -> Result<ParsedRecord, Diagnostic> {
             aliases: wire.aliases.unwrap_or_default(),
             related: wire.related.unwrap_or_default(),
             summary: wire.summary,
+            severity: severity_of(&json),
             affected,
         },
         json,
         warnings,
     })
+}
+
+/// The advisory's rating: the highest CVSS v3 base score among `severity`
+/// (top level, then per `affected`), else `database_specific.severity`
+/// (GitHub's `CRITICAL`/`HIGH`/`MODERATE`/`LOW`).
+fn severity_of(json: &Value) -> Option<vigilo_core::Severity> {
+    let mut best: Option<f64> = None;
+    let lists = std::iter::once(json.get("severity")).chain(
+        json.get("affected")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|a| a.get("severity")),
+    );
+    for entry in lists.flatten().filter_map(Value::as_array).flatten() {
+        let ty = entry.get("type").and_then(Value::as_str).unwrap_or("");
+        let score = entry.get("score").and_then(Value::as_str).unwrap_or("");
+        if ty.starts_with("CVSS_V3") {
+            if let Ok(s) = vigilo_core::severity::cvss3_base_score(score) {
+                best = Some(best.map_or(s, |b: f64| b.max(s)));
+            }
+        }
+    }
+    if let Some(score) = best {
+        return vigilo_core::Severity::from_score(score);
+    }
+    json.pointer("/database_specific/severity")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
 }
 
 /// `1` → `1.0.0`, `1.2` → `1.2.0` for SemVer-family schemes.

@@ -1,0 +1,11 @@
+//! PLACEHOLDER: being written.
+use super::Parsed;
+use crate::diag::{Diagnostic, DiagnosticCode};
+
+pub(super) fn json(_bytes: &[u8], path: &str) -> Result<Parsed, Diagnostic> {
+    Err(super::file_error(DiagnosticCode::Unsupported, path, "not yet readable".into()))
+}
+
+pub(super) fn xml(_bytes: &[u8], path: &str) -> Result<Parsed, Diagnostic> {
+    Err(super::file_error(DiagnosticCode::Unsupported, path, "not yet readable".into()))
+}

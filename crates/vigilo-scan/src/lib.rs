@@ -1,0 +1,2 @@
+//! Turning a filesystem into an inventory.
+#![forbid(unsafe_code)]
