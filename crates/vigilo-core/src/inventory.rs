@@ -115,6 +115,9 @@ pub struct Found {
     pub version_range: Option<String>,
     /// Notes that change the verdict: `JndiLookup.class removed`.
     pub mitigations: Vec<String>,
+    /// The advisory aliases (CVE ids) those mitigations neutralise: a match
+    /// on one of them is reported as mitigated, not affected.
+    pub mitigated: Vec<String>,
     /// Development-only dependency, when the lockfile says so.
     pub dev: bool,
 }

@@ -14,7 +14,7 @@ pub mod matching;
 pub mod package;
 pub mod severity;
 
-pub use severity::Severity;
 pub use identity::{OrgName, Role, Scope, ScopeSet, ValidationError};
+pub use severity::Severity;
 pub use vigilo_version as version;
 pub use vigilo_version::{Ecosystem, Scheme, Version};

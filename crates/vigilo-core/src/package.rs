@@ -282,18 +282,45 @@ mod tests {
     #[test]
     fn purls_for_packages_round_trip() {
         for (eco, name, version, want) in [
-            (Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.14.1",
-             "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"),
-            (Ecosystem::Npm, "@babel/core", "7.0.0", "pkg:npm/%40babel/core@7.0.0"),
-            (Ecosystem::PyPI, "Jinja2", "2.11.2", "pkg:pypi/jinja2@2.11.2"),
-            (Ecosystem::Go, "golang.org/x/net", "v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0"),
-            (Ecosystem::Debian(None), "libc6", "2.36-9+deb12u4", "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4"),
+            (
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                "2.14.1",
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            ),
+            (
+                Ecosystem::Npm,
+                "@babel/core",
+                "7.0.0",
+                "pkg:npm/%40babel/core@7.0.0",
+            ),
+            (
+                Ecosystem::PyPI,
+                "Jinja2",
+                "2.11.2",
+                "pkg:pypi/jinja2@2.11.2",
+            ),
+            (
+                Ecosystem::Go,
+                "golang.org/x/net",
+                "v0.1.0",
+                "pkg:golang/golang.org/x/net@v0.1.0",
+            ),
+            (
+                Ecosystem::Debian(None),
+                "libc6",
+                "2.36-9+deb12u4",
+                "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4",
+            ),
         ] {
             let purl = purl_for(&eco, name, version).unwrap();
             assert_eq!(purl, want);
             let parsed = Purl::parse(&purl).unwrap();
             let (e, n) = parsed.to_package().unwrap();
-            assert_eq!(e.to_string().split(':').next(), eco.to_string().split(':').next());
+            assert_eq!(
+                e.to_string().split(':').next(),
+                eco.to_string().split(':').next()
+            );
             assert_eq!(normalize_name(&e, &n), normalize_name(&eco, name));
             assert_eq!(parsed.version.as_deref(), Some(version));
         }

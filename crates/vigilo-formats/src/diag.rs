@@ -103,9 +103,7 @@ impl DiagnosticCode {
             DiagnosticCode::TooLarge => "an archive or member exceeds the size or count limits",
             DiagnosticCode::BadArchive => "an archive is corrupt or truncated",
             DiagnosticCode::ManifestSyntax => "a lockfile, manifest or SBOM does not parse",
-            DiagnosticCode::ManifestEntry => {
-                "an entry of a lockfile, manifest or SBOM was skipped"
-            }
+            DiagnosticCode::ManifestEntry => "an entry of a lockfile, manifest or SBOM was skipped",
             DiagnosticCode::Unsupported => "a format or format version vigilo does not read",
             DiagnosticCode::ArchiveTooDeep => "archives are nested deeper than the limit",
             DiagnosticCode::ArchiveBomb => {

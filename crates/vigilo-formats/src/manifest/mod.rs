@@ -353,11 +353,26 @@ mod tests {
         for (path, kind) in [
             ("app/requirements-dev.txt", Some(Kind::Requirements)),
             ("a/poetry.lock", Some(Kind::PoetryLock)),
-            ("lib/python3.11/site-packages/Jinja2-2.11.2.dist-info/METADATA", Some(Kind::PythonMetadata)),
-            ("site-packages/foo.egg-info/PKG-INFO", Some(Kind::PythonMetadata)),
-            ("site-packages/foo-1.0-py3.11.egg-info", Some(Kind::PythonMetadata)),
-            ("x/node_modules/lodash/package.json", Some(Kind::NodePackageJson)),
-            ("x/node_modules/@babel/core/package.json", Some(Kind::NodePackageJson)),
+            (
+                "lib/python3.11/site-packages/Jinja2-2.11.2.dist-info/METADATA",
+                Some(Kind::PythonMetadata),
+            ),
+            (
+                "site-packages/foo.egg-info/PKG-INFO",
+                Some(Kind::PythonMetadata),
+            ),
+            (
+                "site-packages/foo-1.0-py3.11.egg-info",
+                Some(Kind::PythonMetadata),
+            ),
+            (
+                "x/node_modules/lodash/package.json",
+                Some(Kind::NodePackageJson),
+            ),
+            (
+                "x/node_modules/@babel/core/package.json",
+                Some(Kind::NodePackageJson),
+            ),
             ("x/package.json", None),
             ("x/node_modules/lodash/lib/package.json", None),
             ("/var/lib/dpkg/status", Some(Kind::DpkgStatus)),
@@ -365,7 +380,10 @@ mod tests {
             ("out/app.cdx.json", Some(Kind::CycloneDxJson)),
             ("doc/example.spdx", Some(Kind::SpdxTagValue)),
             ("doc/example.spdx.json", Some(Kind::SpdxJson)),
-            ("gradle/dependency-locks/compileClasspath.lockfile", Some(Kind::GradleLockfile)),
+            (
+                "gradle/dependency-locks/compileClasspath.lockfile",
+                Some(Kind::GradleLockfile),
+            ),
             ("README.md", None),
         ] {
             assert_eq!(Kind::detect(path), kind, "{path}");
@@ -383,7 +401,9 @@ mod tests {
             Some(Kind::SpdxJson)
         );
         assert_eq!(
-            Kind::sniff(br#"<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.4">"#),
+            Kind::sniff(
+                br#"<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.4">"#
+            ),
             Some(Kind::CycloneDxXml)
         );
         assert_eq!(Kind::sniff(br#"{"name": "x"}"#), None);
