@@ -8,6 +8,7 @@
 
 pub mod advisories;
 pub mod api;
+mod assets_api;
 pub mod auth;
 pub mod json;
 pub mod metrics;
@@ -163,6 +164,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(metrics_handler))
         .merge(api::router())
         .merge(osv_api::router())
+        .merge(assets_api::router())
 }
 
 /// Builds the application.

@@ -43,7 +43,7 @@ pub fn status(found: &Found, advisories: &[FindingAdvisory]) -> Status {
     let open_ended = found
         .version_range
         .as_deref()
-        .is_some_and(|r| !r.contains('<'));
+        .is_some_and(|r| r.starts_with(">=") && !r.contains('<'));
     if open_ended {
         Status::Unknown
     } else {

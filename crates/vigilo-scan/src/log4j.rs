@@ -381,10 +381,22 @@ fn verdict2(root: &str, r: &Root2) -> Verdict {
         // more than "a Log4j 2 core".
         ("2.0", ">=2.0-alpha1".into())
     };
-    let mut range = range;
+    let (mut version, mut range) = (version.to_owned(), range);
     if let Some(v) = known_hash(&r.manager) {
-        shown.push(format!("JndiManager.class hash of {v}"));
-        range = format!("{range} (hash: {v})");
+        // An exact class: the hash pins the version more tightly than the
+        // markers (`2.14.0-2.14.1`).
+        shown.push(format!("JndiManager.class is the one of {v}"));
+        let (lo, hi) = v
+            .split_once("-2")
+            .map_or((v.to_owned(), v.to_owned()), |(lo, hi)| {
+                (lo.to_owned(), format!("2{hi}"))
+            });
+        range = if lo == hi {
+            format!("={lo}")
+        } else {
+            format!(">={lo}, <={hi}")
+        };
+        version = lo;
     }
     let (mut mitigations, mut mitigated) = (Vec::new(), Vec::new());
     if r.lookup.is_none() && (r.manager.is_some() || r.nosql) {
@@ -394,7 +406,7 @@ fn verdict2(root: &str, r: &Root2) -> Verdict {
     Verdict {
         package: "org.apache.logging.log4j:log4j-core",
         root: root.to_owned(),
-        version: version.to_owned(),
+        version,
         range,
         detail: format!("log4j-core classes under {root}: {}", shown.join(", ")),
         mitigations,

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advisories;
+pub mod assets;
 pub mod audit;
 pub mod crypto;
 mod db;
@@ -23,6 +24,7 @@ mod profile;
 use std::path::PathBuf;
 
 pub use advisories::{AdvisoryRecord, ImportCounts, StoredAdvisory};
+pub use assets::{Asset, AssetComponent, AssetUpload, ComponentHit, NewAsset, StoredComponent};
 pub use db::{Backend, StoreOptions, VerifyReport, redact_url};
 pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,

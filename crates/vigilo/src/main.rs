@@ -3,6 +3,7 @@
 
 mod advisories_cmd;
 mod config;
+mod scan_cmd;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -63,6 +64,9 @@ enum Command {
     /// Import and show advisories (OSV).
     #[command(subcommand)]
     Advisories(AdvisoriesCmd),
+    /// Find every component on a host (SBOMs, lockfiles, installed
+    /// packages, Java archives nested and shaded) and what is vulnerable.
+    Scan(Box<scan_cmd::ScanArgs>),
     /// Match an inventory (vigilo JSON or CycloneDX) against advisories, offline.
     Match {
         /// OSV files, folders or zip archives (e.g. a `--local` cache).
@@ -330,6 +334,7 @@ fn ts(micros: i64) -> String {
 async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args, &resolved).await,
+        Command::Scan(args) => scan_cmd::scan(*args).await,
         Command::Org(cmd) => org(cmd, &resolved).await,
         Command::User(cmd) => user(cmd, &resolved).await,
         Command::Token(cmd) => token(cmd, &resolved).await,

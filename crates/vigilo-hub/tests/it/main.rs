@@ -3,6 +3,7 @@
 // Helpers outside `#[test]` functions unwrap too; clippy.toml only covers the latter.
 #![allow(clippy::unwrap_used)]
 
+mod assets;
 mod audit;
 mod auth;
 mod authz;

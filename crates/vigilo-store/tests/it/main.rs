@@ -2,6 +2,7 @@
 //! cluster is configured, PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
+mod assets;
 mod audit_chain;
 mod concurrency;
 mod encryption;
