@@ -385,12 +385,7 @@ fn scan_tar(rd: &mut Reader<'_>, input: &mut dyn Read, chain: &str, depth: u32, 
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let code = if e.to_string().contains("bomb") {
-                    DiagnosticCode::ArchiveBomb
-                } else {
-                    DiagnosticCode::BadArchive
-                };
-                sink.diag(code, chain, format!("cannot read on: {e}"));
+                sink.diag(io_code(&e), chain, format!("cannot read on: {e}"));
                 break;
             }
         };
@@ -435,11 +430,15 @@ fn scan_tar(rd: &mut Reader<'_>, input: &mut dyn Read, chain: &str, depth: u32, 
                 }
                 match read_bounded(&mut entry, size, size) {
                     Ok(Ok(bytes)) => scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink),
-                    Ok(Err(_)) | Err(_) => sink.diag(
+                    Ok(Err(_)) => sink.diag(
                         DiagnosticCode::BadArchive,
                         &member_chain,
-                        "member truncated or unreadable".into(),
+                        "member longer than its header says".into(),
                     ),
+                    Err(e) => {
+                        sink.diag(io_code(&e), &member_chain, format!("cannot read: {e}"));
+                        break;
+                    }
                 }
             }
             Want::Manifest(kind) => {
@@ -684,6 +683,15 @@ fn identify(chain: &str, file_name: &str, java: bool, facts: JarFacts, sink: &mu
             mitigated: v.mitigated,
             dev: false,
         });
+    }
+}
+
+/// The code of a read error: a bomb when the ratio guard stopped it.
+fn io_code(e: &io::Error) -> DiagnosticCode {
+    if e.to_string().contains("gzip bomb") {
+        DiagnosticCode::ArchiveBomb
+    } else {
+        DiagnosticCode::BadArchive
     }
 }
 

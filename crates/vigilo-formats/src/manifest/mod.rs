@@ -260,6 +260,8 @@ impl Kind {
         match first {
             Some(b'{') if find(b"\"bomFormat\"") && find(b"CycloneDX") => Some(Kind::CycloneDxJson),
             Some(b'{') if find(b"\"spdxVersion\"") => Some(Kind::SpdxJson),
+            // SPDX 3 (JSON-LD): recognised so that it is reported as not read.
+            Some(b'{') if find(b"\"@context\"") && find(b"spdx.org/rdf/3") => Some(Kind::SpdxJson),
             Some(b'<') | Some(0xEF) if find(b"cyclonedx.org/schema/bom") => {
                 Some(Kind::CycloneDxXml)
             }
