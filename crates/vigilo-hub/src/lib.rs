@@ -84,6 +84,7 @@ pub struct AppState {
         (name = "organisations", description = "Organisations and their profiles"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "advisories", description = "Advisory upload and lookup"),
+        (name = "assets", description = "Scanned inventories (assets) uploaded by `vigilo scan --upload`"),
         (name = "osv", description = "OSV-compatible query API (osv.dev shapes)"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),

@@ -145,6 +145,27 @@ pub fn scan_path(path: &Path, options: &Options, progress: &Progress) -> Output 
     out
 }
 
+/// Scans an archive held in memory (`name` picks the kind by its
+/// extension: `.jar`, `.tar.gz`…). For callers that have the bytes already,
+/// and for fuzzing. Anything not an archive gives an empty output.
+pub fn scan_archive_bytes(name: &str, bytes: Vec<u8>, limits: &Limits) -> Output {
+    let mut sink = Sink::default();
+    let mut out = Output::default();
+    if let Some(kind) = archive::archive_kind(name) {
+        let mut rd = archive::Reader {
+            limits,
+            expanded: 0,
+            archives: 0,
+            exhausted: false,
+        };
+        archive::scan_bytes(&mut rd, kind, bytes, name, 0, &mut sink);
+        out.archives = rd.archives;
+    }
+    sink.drain_into(&mut out);
+    out.finish();
+    out
+}
+
 impl Output {
     fn finish(&mut self) {
         self.components.sort_by(|a, b| {

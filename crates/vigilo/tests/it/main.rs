@@ -9,4 +9,5 @@ mod durability;
 mod export;
 mod keys;
 mod pip_audit;
+mod scan;
 mod support;

@@ -38,6 +38,8 @@ const VIGILO_ENV: &[&str] = &[
     "VIGILO_SHUTDOWN_GRACE",
     "VIGILO_DB_MAX_CONNECTIONS",
     "VIGILO_PASSWORD",
+    "VIGILO_HUB",
+    "VIGILO_TOKEN",
 ];
 
 /// What a finished CLI command left behind.
