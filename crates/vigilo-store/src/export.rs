@@ -10,6 +10,7 @@
 //! | `tokens.jsonl` | its API tokens' metadata (no secrets, no hashes) |
 //! | `profile.jsonl` | its profile, sealed fields decrypted |
 //! | `advisories.jsonl` | advisories it uploaded, as OSV records |
+//! | `assets.jsonl` | its assets: metadata and the last uploaded scan report (`vigilo-scan/1`) |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -197,6 +198,19 @@ impl Store {
             }
         }
         files.insert("advisories.jsonl".to_owned(), w.finish()?);
+
+        // Its assets, each with the scan report last uploaded for it.
+        let mut w = JsonlWriter::create(&dir.join("assets.jsonl"))?;
+        for a in self.list_assets(&org.id).await? {
+            let report = match self.asset_document(&org.id, &a.id).await? {
+                Some(doc) => serde_json::from_str::<serde_json::Value>(&doc).map_err(|e| {
+                    StoreError::Invalid(format!("stored report of asset {} is not JSON: {e}", a.id))
+                })?,
+                None => serde_json::Value::Null,
+            };
+            w.write(&serde_json::json!({ "asset": a, "report": report }))?;
+        }
+        files.insert("assets.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

@@ -6,12 +6,13 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 6] = [
+const FILES: [&str; 7] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
     "profile.jsonl",
     "advisories.jsonl",
+    "assets.jsonl",
     "audit.jsonl",
 ];
 
@@ -56,8 +57,41 @@ async fn export_writes_every_kind_with_a_matching_manifest() {
         )
         .await
         .expect(204);
+        // An asset, uploaded the way `vigilo scan --upload` does.
+        let scanned = tempfile::tempdir().expect("tempdir");
+        std::fs::write(scanned.path().join("requirements.txt"), "jinja2==2.11.2\n").expect("write");
+        v.run_with(
+            &[
+                "scan",
+                "--no-progress",
+                "--hub",
+                &server.url(""),
+                "--upload",
+                "--asset",
+                "web-1",
+                scanned.path().to_str().expect("UTF-8"),
+            ],
+            &[("VIGILO_TOKEN", &secret)],
+        )
+        .await
+        .ok();
         // Another organisation's data must stay out of acme's export.
-        org_with_admin_token(&v, "other").await;
+        let (_, other_secret) = org_with_admin_token(&v, "other").await;
+        v.run_with(
+            &[
+                "scan",
+                "--no-progress",
+                "--hub",
+                &server.url(""),
+                "--upload",
+                "--asset",
+                "other-1",
+                scanned.path().to_str().expect("UTF-8"),
+            ],
+            &[("VIGILO_TOKEN", &other_secret)],
+        )
+        .await
+        .ok();
         server.stop().await;
 
         let out_dir = v.data_dir().join("exports").join("acme");
@@ -124,6 +158,12 @@ async fn export_writes_every_kind_with_a_matching_manifest() {
         assert_eq!(profile.len(), 1);
         assert_eq!(profile[0]["legal_name"], "ACME Inc.");
         assert_eq!(profile[0]["security_contact"], contact, "decrypted contact");
+
+        let assets = read_jsonl(&out_dir.join("assets.jsonl"));
+        assert_eq!(assets.len(), 1, "{assets:?}");
+        assert_eq!(assets[0]["asset"]["name"], "web-1");
+        assert_eq!(assets[0]["report"]["schema"], "vigilo-scan/1");
+        assert_eq!(assets[0]["report"]["components"][0]["name"], "jinja2");
 
         let audit = read_jsonl(&out_dir.join("audit.jsonl"));
         let actions: Vec<&str> = audit.iter().filter_map(|e| e["action"].as_str()).collect();
