@@ -9,6 +9,7 @@
 use std::cell::Cell;
 use std::io::{self, Cursor, Read, Seek};
 use std::rc::Rc;
+use std::sync::{Condvar, Mutex};
 
 use sha2::{Digest, Sha256};
 use vigilo_core::inventory::{CHAIN_SEPARATOR, Evidence, Found, Method};
@@ -61,9 +62,62 @@ fn unsafe_name(name: &str) -> bool {
         || name.split(['/', '\\']).any(|part| part == "..")
 }
 
+/// Bytes of nested archives held in memory at once, across all workers:
+/// a worker about to hold a nested archive waits while others hold too
+/// much, so peak memory does not grow with the number of threads.
+#[derive(Debug)]
+pub struct Budget {
+    capacity: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl Budget {
+    pub fn new(capacity: u64) -> Budget {
+        Budget {
+            capacity: capacity.max(1),
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Takes `bytes` (at most the whole capacity). With `wait`, blocks while
+    /// other holders leave too little; without (a worker already holding an
+    /// outer archive), takes it at once so that nesting cannot deadlock.
+    fn take(&self, bytes: u64, wait: bool) -> Grant<'_> {
+        let want = bytes.min(self.capacity);
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while wait && *used > 0 && *used + want > self.capacity {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += want;
+        Grant {
+            budget: self,
+            bytes: want,
+        }
+    }
+}
+
+/// A share of the [`Budget`], given back when dropped.
+struct Grant<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Drop for Grant<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(self.bytes);
+        self.budget.freed.notify_all();
+    }
+}
+
 /// State for reading one top-level file: the budget of expanded bytes.
 pub(crate) struct Reader<'a> {
     pub limits: &'a Limits,
+    pub budget: &'a Budget,
+    /// Whether this worker already holds a share of the budget.
+    pub holding: bool,
     pub expanded: u64,
     pub archives: u64,
     /// Set when the per-file budget ran out; the rest of the file is skipped.
@@ -249,6 +303,7 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             );
             continue;
         }
+        let _grant = matches!(want, Want::Nested(_)).then(|| rd.budget.take(size, !rd.holding));
         // Never trust the declared size: read at most `min(size, limit)`,
         // and one byte more to catch a lying header.
         let bytes = match read_bounded(&mut entry, limit.min(size), size) {
@@ -274,7 +329,11 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             break;
         }
         match want {
-            Want::Nested(kind) => scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink),
+            Want::Nested(kind) => {
+                let was = std::mem::replace(&mut rd.holding, true);
+                scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink);
+                rd.holding = was;
+            }
             Want::Manifest(kind) => {
                 sink.manifest(kind, &bytes, &member_chain);
             }
@@ -428,8 +487,13 @@ fn scan_tar(rd: &mut Reader<'_>, input: &mut dyn Read, chain: &str, depth: u32, 
                     scan_stream(rd, kind, &mut entry, &member_chain, depth + 1, sink);
                     continue;
                 }
+                let _grant = rd.budget.take(size, !rd.holding);
                 match read_bounded(&mut entry, size, size) {
-                    Ok(Ok(bytes)) => scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink),
+                    Ok(Ok(bytes)) => {
+                        let was = std::mem::replace(&mut rd.holding, true);
+                        scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink);
+                        rd.holding = was;
+                    }
                     Ok(Err(_)) => sink.diag(
                         DiagnosticCode::BadArchive,
                         &member_chain,
@@ -525,6 +589,7 @@ fn scan_zip_stream(
             _ => rd.limits.max_manifest_bytes,
         };
         let hint = entry.size();
+        let _grant = matches!(want, Want::Nested(_)).then(|| rd.budget.take(hint, !rd.holding));
         let bytes = match read_bounded(&mut entry, limit, hint) {
             Ok(Ok(b)) => b,
             Ok(Err(_)) => {
@@ -545,7 +610,9 @@ fn scan_zip_stream(
         }
         match want {
             Want::Nested(kind) if depth < rd.limits.max_depth => {
+                let was = std::mem::replace(&mut rd.holding, true);
                 scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink);
+                rd.holding = was;
             }
             Want::Nested(_) => sink.diag(
                 DiagnosticCode::ArchiveTooDeep,
@@ -578,7 +645,13 @@ fn scan_zip_stream(
 fn identify(chain: &str, file_name: &str, java: bool, facts: JarFacts, sink: &mut Sink) {
     let mut verdicts = facts.log4j.verdicts();
     let mut take_verdict = |coords: &str| -> Option<log4j::Verdict> {
-        let i = verdicts.iter().position(|v| v.package == coords)?;
+        // reload4j is the maintained fork of Log4j 1.2: the same classes
+        // under the same package, identified by its own pom.properties.
+        let package = match coords {
+            "ch.qos.reload4j:reload4j" => "log4j:log4j",
+            other => other,
+        };
+        let i = verdicts.iter().position(|v| v.package == package)?;
         Some(verdicts.remove(i))
     };
     let mut push = |coords: &str,

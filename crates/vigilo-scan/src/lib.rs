@@ -60,6 +60,9 @@ pub struct Limits {
     pub bomb_floor: u64,
     /// Bytes expanded from archive members per top-level file.
     pub max_expanded_bytes: u64,
+    /// Bytes of nested archives held in memory at once by all workers
+    /// together (one larger than this is held alone).
+    pub memory_budget: u64,
 }
 
 impl Default for Limits {
@@ -72,6 +75,7 @@ impl Default for Limits {
             max_ratio: 200,
             bomb_floor: 16 << 20,
             max_expanded_bytes: 16 << 30,
+            memory_budget: 128 << 20,
         }
     }
 }
@@ -134,7 +138,15 @@ pub fn scan(
 /// Scans one file as the walker would (for callers with a single file).
 pub fn scan_path(path: &Path, options: &Options, progress: &Progress) -> Output {
     let mut sink = Sink::default();
-    let archives = scan_file(path, &path.to_string_lossy(), options, progress, &mut sink);
+    let budget = archive::Budget::new(options.limits.memory_budget);
+    let archives = scan_file(
+        path,
+        &path.to_string_lossy(),
+        options,
+        &budget,
+        progress,
+        &mut sink,
+    );
     let mut out = Output {
         files: 1,
         archives,
@@ -152,8 +164,11 @@ pub fn scan_archive_bytes(name: &str, bytes: Vec<u8>, limits: &Limits) -> Output
     let mut sink = Sink::default();
     let mut out = Output::default();
     if let Some(kind) = archive::archive_kind(name) {
+        let budget = archive::Budget::new(limits.memory_budget);
         let mut rd = archive::Reader {
             limits,
+            budget: &budget,
+            holding: false,
             expanded: 0,
             archives: 0,
             exhausted: false,
@@ -280,6 +295,7 @@ pub(crate) fn scan_file(
     path: &Path,
     display: &str,
     options: &Options,
+    budget: &archive::Budget,
     progress: &Progress,
     sink: &mut Sink,
 ) -> u64 {
@@ -322,6 +338,8 @@ pub(crate) fn scan_file(
     if let Some(akind) = archive {
         let mut rd = archive::Reader {
             limits,
+            budget,
+            holding: false,
             expanded: 0,
             archives: 0,
             exhausted: false,

@@ -134,8 +134,10 @@ pub(crate) fn walk(
         e.depth() == 0 || !pseudo.contains(e.path()) || pseudo_roots.iter().any(|r| r == e.path())
     });
     let out = Mutex::new(Output::default());
+    let budget = crate::archive::Budget::new(options.limits.memory_budget);
     builder.build_parallel().run(|| {
         let out = &out;
+        let budget = &budget;
         Box::new(move |entry| {
             let mut sink = Sink::default();
             let mut archives = 0;
@@ -146,7 +148,7 @@ pub(crate) fn walk(
                         is_file = true;
                         progress.files.fetch_add(1, Ordering::Relaxed);
                         let shown = entry.path().to_string_lossy().into_owned();
-                        archives = scan_file(entry.path(), &shown, options, progress, &mut sink);
+                        archives = scan_file(entry.path(), &shown, options, budget, progress, &mut sink);
                     }
                 }
                 Err(err) => {

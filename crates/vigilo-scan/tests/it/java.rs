@@ -339,3 +339,24 @@ fn jars_inside_tar_gz_bundles() {
         Some(sha256_hex(&jar).as_str())
     );
 }
+
+#[test]
+fn reload4j_is_not_reported_as_log4j() {
+    // reload4j (the maintained Log4j 1.2 fork) carries the same classes under
+    // the same package, with its own pom.properties.
+    let mut m: Vec<(String, Vec<u8>)> = members(&real_jar("log4j-1.2.17.jar"))
+        .into_iter()
+        .filter(|(n, _)| n != "META-INF/MANIFEST.MF")
+        .collect();
+    m.push((
+        "META-INF/maven/ch.qos.reload4j/reload4j/pom.properties".into(),
+        b"groupId=ch.qos.reload4j\nartifactId=reload4j\nversion=1.2.22\n".to_vec(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bundle.jar");
+    std::fs::write(&path, zip_of(&m)).unwrap();
+    let out = scan(&path);
+    let names: Vec<&str> = out.components.iter().map(|f| f.component.name.as_str()).collect();
+    assert_eq!(names, ["ch.qos.reload4j:reload4j"]);
+    assert!(match_local(&builtin(), &out.components).is_empty());
+}
