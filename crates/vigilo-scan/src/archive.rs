@@ -228,20 +228,18 @@ pub(crate) fn scan_zip<R: Read + Seek>(
         if rd.exhausted {
             break;
         }
-        let mut entry = match zip.by_index(i) {
-            Ok(e) => e,
-            Err(e) => {
-                sink.diag(DiagnosticCode::BadArchive, chain, format!("entry {i}: {e}"));
-                continue;
-            }
+        // Names come from the central directory: members that do not matter
+        // are never opened.
+        let Some(name) = zip.name_for_index(i) else {
+            continue;
         };
-        if entry.is_dir() {
+        if name.ends_with('/') {
             continue;
         }
-        let member = entry.name().to_owned();
-        let Some(want) = want(&member, java) else {
+        let Some(want) = want(name, java) else {
             continue;
         };
+        let member = name.to_owned();
         let member_chain = format!("{chain}{CHAIN_SEPARATOR}{member}");
         if unsafe_name(&member) {
             sink.diag(
@@ -255,6 +253,17 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             facts.log4j.observe(&member, None);
             continue;
         }
+        let mut entry = match zip.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                sink.diag(
+                    DiagnosticCode::BadArchive,
+                    &member_chain,
+                    format!("cannot open member: {e}"),
+                );
+                continue;
+            }
+        };
         let (size, csize) = (entry.size(), entry.compressed_size());
         if size > rd.limits.bomb_floor && size / csize.max(1) > rd.limits.max_ratio {
             sink.diag(

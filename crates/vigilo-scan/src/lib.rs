@@ -345,7 +345,10 @@ pub(crate) fn scan_file(
             exhausted: false,
         };
         match akind {
-            archive::ArchiveKind::Zip => match zip::ZipArchive::new(BufReader::new(&mut file)) {
+            archive::ArchiveKind::Zip => match zip::ZipArchive::new(BufReader::with_capacity(
+                64 << 10,
+                &mut file,
+            )) {
                 Ok(mut zip) => archive::scan_zip(&mut rd, &mut zip, display, 0, sink),
                 Err(e) => sink.diag(
                     DiagnosticCode::BadArchive,
@@ -446,8 +449,8 @@ fn follow_includes(
 }
 
 fn hash_file(path: &Path) -> Option<String> {
-    let mut f = File::open(path).ok()?;
+    let f = File::open(path).ok()?;
     let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).ok()?;
+    std::io::copy(&mut BufReader::with_capacity(256 << 10, f), &mut h).ok()?;
     Some(hex::encode(h.finalize()))
 }
