@@ -345,17 +345,16 @@ pub(crate) fn scan_file(
             exhausted: false,
         };
         match akind {
-            archive::ArchiveKind::Zip => match zip::ZipArchive::new(BufReader::with_capacity(
-                64 << 10,
-                &mut file,
-            )) {
-                Ok(mut zip) => archive::scan_zip(&mut rd, &mut zip, display, 0, sink),
-                Err(e) => sink.diag(
-                    DiagnosticCode::BadArchive,
-                    display,
-                    format!("not a readable zip archive: {e}"),
-                ),
-            },
+            archive::ArchiveKind::Zip => {
+                match zip::ZipArchive::new(BufReader::with_capacity(64 << 10, &mut file)) {
+                    Ok(mut zip) => archive::scan_zip(&mut rd, &mut zip, display, 0, sink),
+                    Err(e) => sink.diag(
+                        DiagnosticCode::BadArchive,
+                        display,
+                        format!("not a readable zip archive: {e}"),
+                    ),
+                }
+            }
             _ => {
                 let mut reader = BufReader::with_capacity(256 << 10, &mut file);
                 archive::scan_stream(&mut rd, akind, &mut reader, display, 0, sink);

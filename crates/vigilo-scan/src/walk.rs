@@ -148,7 +148,8 @@ pub(crate) fn walk(
                         is_file = true;
                         progress.files.fetch_add(1, Ordering::Relaxed);
                         let shown = entry.path().to_string_lossy().into_owned();
-                        archives = scan_file(entry.path(), &shown, options, budget, progress, &mut sink);
+                        archives =
+                            scan_file(entry.path(), &shown, options, budget, progress, &mut sink);
                     }
                 }
                 Err(err) => {

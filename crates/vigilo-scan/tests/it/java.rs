@@ -356,7 +356,11 @@ fn reload4j_is_not_reported_as_log4j() {
     let path = dir.path().join("bundle.jar");
     std::fs::write(&path, zip_of(&m)).unwrap();
     let out = scan(&path);
-    let names: Vec<&str> = out.components.iter().map(|f| f.component.name.as_str()).collect();
+    let names: Vec<&str> = out
+        .components
+        .iter()
+        .map(|f| f.component.name.as_str())
+        .collect();
     assert_eq!(names, ["ch.qos.reload4j:reload4j"]);
     assert!(match_local(&builtin(), &out.components).is_empty());
 }
