@@ -258,7 +258,9 @@ impl Kind {
         let find = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
         let first = head.iter().copied().find(|b| !b.is_ascii_whitespace());
         match first {
-            Some(b'{') if find(b"\"bomFormat\"") && find(b"CycloneDX") => Some(Kind::CycloneDxJson),
+            Some(b'{') if key_is(head, b"\"bomFormat\"", b"\"CycloneDX\"") => {
+                Some(Kind::CycloneDxJson)
+            }
             Some(b'{') if find(b"\"spdxVersion\"") => Some(Kind::SpdxJson),
             // SPDX 3 (JSON-LD): recognised so that it is reported as not read.
             Some(b'{') if find(b"\"@context\"") && find(b"spdx.org/rdf/3") => Some(Kind::SpdxJson),
@@ -268,6 +270,24 @@ impl Kind {
             _ => None,
         }
     }
+}
+
+/// Whether `head` holds `key` followed by `:` and `value` (JSON, any
+/// whitespace between): `"bomFormat": "CycloneDX"` in a BOM, but not in
+/// the CycloneDX JSON schema, where `"bomFormat"` is followed by `{`.
+fn key_is(head: &[u8], key: &[u8], value: &[u8]) -> bool {
+    let mut rest = head;
+    while let Some(i) = rest.windows(key.len()).position(|w| w == key) {
+        let after = &rest[i + key.len()..];
+        let after = after.trim_ascii_start();
+        if let Some(after) = after.strip_prefix(b":") {
+            if after.trim_ascii_start().starts_with(value) {
+                return true;
+            }
+        }
+        rest = &rest[i + key.len()..];
+    }
+    false
 }
 
 /// Whether `path` is `…/node_modules/<name>/package.json` or
@@ -409,5 +429,10 @@ mod tests {
             Some(Kind::CycloneDxXml)
         );
         assert_eq!(Kind::sniff(br#"{"name": "x"}"#), None);
+        // The CycloneDX JSON schema names the field without being a BOM.
+        assert_eq!(
+            Kind::sniff(br#"{"$schema": "http://json-schema.org/draft-07/schema#", "properties": {"bomFormat": {"type": "string", "enum": ["CycloneDX"]}}}"#),
+            None
+        );
     }
 }
