@@ -187,6 +187,80 @@ fn want(member: &str, java: bool) -> Option<Want> {
     Kind::detect(member).map(Want::Manifest)
 }
 
+/// The chain of a member, or `None` (reported) when its name is unsafe.
+fn member_chain(chain: &str, member: &str, sink: &mut Sink) -> Option<String> {
+    let member_chain = format!("{chain}{CHAIN_SEPARATOR}{member}");
+    if unsafe_name(member) {
+        sink.diag(
+            DiagnosticCode::UnsafePath,
+            &member_chain,
+            "member name is absolute or escapes with `..`: skipped".into(),
+        );
+        return None;
+    }
+    Some(member_chain)
+}
+
+/// Whether a nested archive one level below `depth` is over the limit
+/// (reported).
+fn too_deep(rd: &Reader<'_>, depth: u32, member_chain: &str, sink: &mut Sink) -> bool {
+    if depth < rd.limits.max_depth {
+        return false;
+    }
+    sink.diag(
+        DiagnosticCode::ArchiveTooDeep,
+        member_chain,
+        format!(
+            "nested {} archives deep, over the limit of {}: skipped",
+            depth + 1,
+            rd.limits.max_depth
+        ),
+    );
+    true
+}
+
+impl JarFacts {
+    /// Uses a member's bytes for what they were read for.
+    #[allow(clippy::too_many_arguments)]
+    fn use_member(
+        &mut self,
+        rd: &mut Reader<'_>,
+        want: Want,
+        member: &str,
+        bytes: Vec<u8>,
+        member_chain: &str,
+        depth: u32,
+        sink: &mut Sink,
+    ) {
+        match want {
+            Want::Nested(kind) => {
+                let was = std::mem::replace(&mut rd.holding, true);
+                scan_bytes(rd, kind, bytes, member_chain, depth + 1, sink);
+                rd.holding = was;
+            }
+            Want::Manifest(kind) => {
+                sink.manifest(kind, &bytes, member_chain);
+            }
+            Want::PomProperties => {
+                if let Some(p) = java::parse_pom_properties(member, &bytes) {
+                    self.poms.push(p);
+                }
+            }
+            Want::JarManifest => self.manifest = Some(java::parse_manifest(&bytes)),
+            Want::ClassBytes => self.log4j.observe(member, Some(&bytes)),
+            Want::ClassPresence => self.log4j.observe(member, None),
+        }
+    }
+
+    /// Identifies the archive, when it is a Java archive or showed Java
+    /// evidence.
+    fn identify(self, chain: &str, file_name: &str, java: bool, sink: &mut Sink) {
+        if java || !self.log4j.is_empty() || !self.poms.is_empty() {
+            identify(chain, file_name, java, self, sink);
+        }
+    }
+}
+
 /// Reads up to `limit` bytes; `Err(size)` when there is more.
 fn read_bounded(r: &mut dyn Read, limit: u64, hint: u64) -> io::Result<Result<Vec<u8>, u64>> {
     #[allow(clippy::cast_possible_truncation)]
@@ -240,15 +314,9 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             continue;
         };
         let member = name.to_owned();
-        let member_chain = format!("{chain}{CHAIN_SEPARATOR}{member}");
-        if unsafe_name(&member) {
-            sink.diag(
-                DiagnosticCode::UnsafePath,
-                &member_chain,
-                "member name is absolute or escapes with `..`: skipped".into(),
-            );
+        let Some(member_chain) = member_chain(chain, &member, sink) else {
             continue;
-        }
+        };
         if let Want::ClassPresence = want {
             facts.log4j.observe(&member, None);
             continue;
@@ -277,16 +345,7 @@ pub(crate) fn scan_zip<R: Read + Seek>(
             continue;
         }
         if let Want::Nested(kind) = want {
-            if depth + 1 > rd.limits.max_depth {
-                sink.diag(
-                    DiagnosticCode::ArchiveTooDeep,
-                    &member_chain,
-                    format!(
-                        "nested {} archives deep, over the limit of {}: skipped",
-                        depth + 1,
-                        rd.limits.max_depth
-                    ),
-                );
+            if too_deep(rd, depth, &member_chain, sink) {
                 continue;
             }
             if size > rd.limits.max_in_memory {
@@ -337,28 +396,9 @@ pub(crate) fn scan_zip<R: Read + Seek>(
         if !rd.charge(bytes.len() as u64, &member_chain, sink) {
             break;
         }
-        match want {
-            Want::Nested(kind) => {
-                let was = std::mem::replace(&mut rd.holding, true);
-                scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink);
-                rd.holding = was;
-            }
-            Want::Manifest(kind) => {
-                sink.manifest(kind, &bytes, &member_chain);
-            }
-            Want::PomProperties => {
-                if let Some(p) = java::parse_pom_properties(&member, &bytes) {
-                    facts.poms.push(p);
-                }
-            }
-            Want::JarManifest => facts.manifest = Some(java::parse_manifest(&bytes)),
-            Want::ClassBytes => facts.log4j.observe(&member, Some(&bytes)),
-            Want::ClassPresence => {}
-        }
+        facts.use_member(rd, want, &member, bytes, &member_chain, depth, sink);
     }
-    if java || !facts.log4j.is_empty() || !facts.poms.is_empty() {
-        identify(chain, &file_name, java, facts, sink);
-    }
+    facts.identify(chain, &file_name, java, sink);
 }
 
 /// Scans a nested archive held in memory, with its SHA-256 as evidence.
@@ -465,28 +505,13 @@ fn scan_tar(rd: &mut Reader<'_>, input: &mut dyn Read, chain: &str, depth: u32, 
         let Some(want) = want(&member, false) else {
             continue;
         };
-        let member_chain = format!("{chain}{CHAIN_SEPARATOR}{member}");
-        if unsafe_name(&member) {
-            sink.diag(
-                DiagnosticCode::UnsafePath,
-                &member_chain,
-                "member name is absolute or escapes with `..`: skipped".into(),
-            );
+        let Some(member_chain) = member_chain(chain, &member, sink) else {
             continue;
-        }
+        };
         let size = entry.size();
         match want {
             Want::Nested(kind) => {
-                if depth + 1 > rd.limits.max_depth {
-                    sink.diag(
-                        DiagnosticCode::ArchiveTooDeep,
-                        &member_chain,
-                        format!(
-                            "nested {} archives deep, over the limit of {}: skipped",
-                            depth + 1,
-                            rd.limits.max_depth
-                        ),
-                    );
+                if too_deep(rd, depth, &member_chain, sink) {
                     continue;
                 }
                 if !rd.charge(size, &member_chain, sink) {
@@ -580,17 +605,14 @@ fn scan_zip_stream(
         let Some(want) = want(&member, java) else {
             continue;
         };
-        let member_chain = format!("{chain}{CHAIN_SEPARATOR}{member}");
-        if unsafe_name(&member) {
-            sink.diag(
-                DiagnosticCode::UnsafePath,
-                &member_chain,
-                "member name is absolute or escapes with `..`: skipped".into(),
-            );
+        let Some(member_chain) = member_chain(chain, &member, sink) else {
             continue;
-        }
+        };
         if let Want::ClassPresence = want {
             facts.log4j.observe(&member, None);
+            continue;
+        }
+        if matches!(want, Want::Nested(_)) && too_deep(rd, depth, &member_chain, sink) {
             continue;
         }
         let limit = match want {
@@ -617,36 +639,12 @@ fn scan_zip_stream(
         if !rd.charge(bytes.len() as u64, &member_chain, sink) {
             break;
         }
-        match want {
-            Want::Nested(kind) if depth < rd.limits.max_depth => {
-                let was = std::mem::replace(&mut rd.holding, true);
-                scan_bytes(rd, kind, bytes, &member_chain, depth + 1, sink);
-                rd.holding = was;
-            }
-            Want::Nested(_) => sink.diag(
-                DiagnosticCode::ArchiveTooDeep,
-                &member_chain,
-                format!("over the nesting limit of {}: skipped", rd.limits.max_depth),
-            ),
-            Want::Manifest(kind) => {
-                sink.manifest(kind, &bytes, &member_chain);
-            }
-            Want::PomProperties => {
-                if let Some(p) = java::parse_pom_properties(&member, &bytes) {
-                    facts.poms.push(p);
-                }
-            }
-            Want::JarManifest => facts.manifest = Some(java::parse_manifest(&bytes)),
-            Want::ClassBytes => facts.log4j.observe(&member, Some(&bytes)),
-            Want::ClassPresence => {}
-        }
+        facts.use_member(rd, want, &member, bytes, &member_chain, depth, sink);
     }
     // Hash what is left so the digest covers the whole member.
     let _ = io::copy(&mut hasher, &mut io::sink());
     let digest = hex::encode(hasher.hasher.finalize());
-    if java || !facts.log4j.is_empty() || !facts.poms.is_empty() {
-        identify(chain, &file_name, java, facts, sink);
-    }
+    facts.identify(chain, &file_name, java, sink);
     sink.fill_sha256(before, chain, || digest);
 }
 
