@@ -9,6 +9,7 @@
 
 pub mod advisory;
 pub mod identity;
+pub mod indicator;
 pub mod inventory;
 pub mod matching;
 pub mod package;

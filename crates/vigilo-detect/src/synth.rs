@@ -1,0 +1,1 @@
+//! Synthetic benign logs for tests and benchmarks.
