@@ -69,21 +69,39 @@ impl Observable {
             return None;
         }
         match h.parse::<IpAddr>() {
-            Ok(IpAddr::V4(a)) => Some(Observable { kind: ObservableKind::Ipv4Addr, value: a.to_string() }),
-            Ok(IpAddr::V6(a)) => Some(Observable { kind: ObservableKind::Ipv6Addr, value: a.to_string() }),
-            Err(_) => Some(Observable { kind: ObservableKind::DomainName, value: h.to_lowercase() }),
+            Ok(IpAddr::V4(a)) => Some(Observable {
+                kind: ObservableKind::Ipv4Addr,
+                value: a.to_string(),
+            }),
+            Ok(IpAddr::V6(a)) => Some(Observable {
+                kind: ObservableKind::Ipv6Addr,
+                value: a.to_string(),
+            }),
+            Err(_) => Some(Observable {
+                kind: ObservableKind::DomainName,
+                value: h.to_lowercase(),
+            }),
         }
     }
 
     pub fn ip(ip: IpAddr) -> Observable {
         match ip {
-            IpAddr::V4(a) => Observable { kind: ObservableKind::Ipv4Addr, value: a.to_string() },
-            IpAddr::V6(a) => Observable { kind: ObservableKind::Ipv6Addr, value: a.to_string() },
+            IpAddr::V4(a) => Observable {
+                kind: ObservableKind::Ipv4Addr,
+                value: a.to_string(),
+            },
+            IpAddr::V6(a) => Observable {
+                kind: ObservableKind::Ipv6Addr,
+                value: a.to_string(),
+            },
         }
     }
 
     pub fn url(url: &str) -> Observable {
-        Observable { kind: ObservableKind::Url, value: url.to_owned() }
+        Observable {
+            kind: ObservableKind::Url,
+            value: url.to_owned(),
+        }
     }
 }
 
@@ -260,9 +278,21 @@ mod tests {
 
     #[test]
     fn hosts_are_typed_and_normalised() {
-        assert_eq!(Observable::host("Evil.Example."), Some(Observable { kind: ObservableKind::DomainName, value: "evil.example".into() }));
-        assert_eq!(Observable::host("[::1]").map(|o| o.kind), Some(ObservableKind::Ipv6Addr));
-        assert_eq!(Observable::host("10.0.0.1").map(|o| o.kind), Some(ObservableKind::Ipv4Addr));
+        assert_eq!(
+            Observable::host("Evil.Example."),
+            Some(Observable {
+                kind: ObservableKind::DomainName,
+                value: "evil.example".into()
+            })
+        );
+        assert_eq!(
+            Observable::host("[::1]").map(|o| o.kind),
+            Some(ObservableKind::Ipv6Addr)
+        );
+        assert_eq!(
+            Observable::host("10.0.0.1").map(|o| o.kind),
+            Some(ObservableKind::Ipv4Addr)
+        );
         assert_eq!(Observable::host("${env:X}.evil.example"), None);
         assert_eq!(Observable::host(""), None);
     }
@@ -270,8 +300,18 @@ mod tests {
     #[test]
     fn aggregation_counts_and_bounds_times() {
         let all = vec![
-            obs("log4shell-jndi", "a.example", Some("192.0.2.1"), Some("2021-12-10T10:00:00Z")),
-            obs("log4shell-jndi", "A.example", Some("192.0.2.1"), Some("2021-12-09T10:00:00Z")),
+            obs(
+                "log4shell-jndi",
+                "a.example",
+                Some("192.0.2.1"),
+                Some("2021-12-10T10:00:00Z"),
+            ),
+            obs(
+                "log4shell-jndi",
+                "A.example",
+                Some("192.0.2.1"),
+                Some("2021-12-09T10:00:00Z"),
+            ),
             obs("log4shell-jndi-exfil", "a.example", None, None),
             obs("lookup-benign", "b.example", Some("192.0.2.9"), None),
         ];
@@ -280,8 +320,14 @@ mod tests {
         assert_eq!(ind[0].role, IndicatorRole::Callback);
         assert_eq!(ind[0].count, 3);
         assert_eq!(ind[0].rules, vec!["log4shell-jndi", "log4shell-jndi-exfil"]);
-        assert_eq!(ind[0].first_seen.map(|t| t.to_string()), Some("2021-12-09T10:00:00Z".into()));
-        assert_eq!(ind[0].last_seen.map(|t| t.to_string()), Some("2021-12-10T10:00:00Z".into()));
+        assert_eq!(
+            ind[0].first_seen.map(|t| t.to_string()),
+            Some("2021-12-09T10:00:00Z".into())
+        );
+        assert_eq!(
+            ind[0].last_seen.map(|t| t.to_string()),
+            Some("2021-12-10T10:00:00Z".into())
+        );
         assert_eq!(ind[1].role, IndicatorRole::Source);
         assert_eq!(ind[1].count, 2);
     }

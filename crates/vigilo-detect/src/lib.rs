@@ -3,7 +3,10 @@
 //! (module docs written with the implementation)
 #![forbid(unsafe_code)]
 
+mod analyze;
+pub mod decode;
 pub mod eval;
+pub mod ioc;
 pub mod logfmt;
 pub mod synth;
 
@@ -124,47 +127,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { include_benign: false, year_hint: 2021 }
-    }
-}
-
-/// The detector: build once, share between threads.
-#[derive(Debug, Clone)]
-pub struct Detector {
-    options: Options,
-}
-
-impl Detector {
-    pub fn new(options: Options) -> Detector {
-        Detector { options }
-    }
-
-    /// Every hit in `bytes`, a whole log (lines separated by `\n`).
-    pub fn scan_bytes(&self, bytes: &[u8]) -> Vec<Hit> {
-        let _ = (&self.options, bytes);
-        Vec::new()
-    }
-
-    /// Streams `reader` through the detector with bounded memory, calling
-    /// `sink` for each hit in stream order.
-    pub fn scan_reader<R: std::io::Read>(
-        &self,
-        mut reader: R,
-        sink: &mut dyn FnMut(Hit),
-    ) -> std::io::Result<ScanStats> {
-        let mut buf = vec![0u8; 1 << 16];
-        let mut stats = ScanStats::default();
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            stats.bytes += n as u64;
-            for h in self.scan_bytes(&buf[..n]) {
-                sink(h);
-            }
+        Options {
+            include_benign: false,
+            year_hint: 2021,
         }
-        Ok(stats)
     }
 }
 
@@ -176,4 +142,394 @@ pub struct ScanStats {
     /// Lines that matched the prefilter and were decoded.
     pub candidates: u64,
     pub hits: u64,
+    /// Lines longer than [`MAX_LINE`], scanned in overlapping windows.
+    pub long_lines: u64,
+    /// Payloads whose evaluation hit a bound (depth or work).
+    pub truncated: u64,
+}
+
+impl ScanStats {
+    pub fn add(&mut self, o: &ScanStats) {
+        self.bytes += o.bytes;
+        self.lines += o.lines;
+        self.candidates += o.candidates;
+        self.hits += o.hits;
+        self.long_lines += o.long_lines;
+        self.truncated += o.truncated;
+    }
+}
+
+/// Lines longer than this are scanned in windows (with an overlap of
+/// [`OVERLAP`]) instead of whole; memory stays bounded on a line of any
+/// length.
+pub const MAX_LINE: usize = 1 << 20;
+/// A payload is looked for in at most this many bytes after its first
+/// trigger.
+pub const WINDOW: usize = 64 << 10;
+/// Overlap between consecutive windows of a long line: payloads up to this
+/// long are found wherever they fall.
+pub const OVERLAP: usize = 8 << 10;
+/// The `raw` text of a hit is cut to this many bytes.
+pub const MAX_RAW: usize = 4096;
+const BUF: usize = 4 << 20;
+
+/// The byte strings that any payload must contain at the raw level: a `$`
+/// (literal or encoded) next to a `{` (literal or encoded), and
+/// Spring4Shell's property path. Matched ASCII-case-insensitively.
+pub const TRIGGERS: &[&str] = &[
+    "${",
+    "$%",
+    "$\\",
+    "$&",
+    "%24",
+    "%25",
+    "\\u0024",
+    "\\x24",
+    "&#",
+    "&dollar",
+    "class.module",
+    "class%2e",
+    "class[",
+    "class%5b",
+];
+
+/// The detector: build once, share between threads.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    options: Options,
+    prefilter: aho_corasick::AhoCorasick,
+}
+
+impl Detector {
+    pub fn new(options: Options) -> Detector {
+        #[allow(clippy::expect_used)]
+        let prefilter = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(TRIGGERS)
+            .expect("the trigger set is a fixed, valid pattern set");
+        Detector { options, prefilter }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Every hit in `bytes`, a whole log (lines separated by `\n`).
+    pub fn scan_bytes(&self, bytes: &[u8]) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        let mut sink = |h: Hit| hits.push(h);
+        let _ = self.scan_reader(bytes, &mut sink);
+        hits
+    }
+
+    /// Streams `reader` through the detector with bounded memory (a 4 MiB
+    /// buffer plus at most [`MAX_LINE`] of a partial line), calling `sink`
+    /// for each hit in stream order.
+    pub fn scan_reader<R: std::io::Read>(
+        &self,
+        mut reader: R,
+        sink: &mut dyn FnMut(Hit),
+    ) -> std::io::Result<ScanStats> {
+        let mut st = Stream::new(0, 1);
+        self.scan_stream(&mut reader, &mut st, sink)
+    }
+
+    /// Scans the regular file `file` with `threads` threads, each taking a
+    /// contiguous region cut at a line boundary; hits come out in file
+    /// order with the same line numbers a single-threaded scan gives.
+    pub fn scan_file(
+        &self,
+        file: &std::fs::File,
+        threads: usize,
+        sink: &mut dyn FnMut(Hit),
+    ) -> std::io::Result<ScanStats> {
+        use std::os::unix::fs::FileExt;
+        let len = file.metadata()?.len();
+        let threads = threads.max(1);
+        if threads == 1 || len < (8 << 20) {
+            return self.scan_reader(
+                RegionReader {
+                    file,
+                    pos: 0,
+                    end: len,
+                },
+                sink,
+            );
+        }
+        // Region starts: just after the first newline at or after k*len/threads.
+        let mut starts = vec![0u64];
+        let mut probe = vec![0u8; 64 << 10];
+        for k in 1..threads as u64 {
+            let mut at = (len * k / threads as u64).max(*starts.last().unwrap_or(&0));
+            let start = loop {
+                if at >= len {
+                    break len;
+                }
+                let n = file.read_at(&mut probe, at)?;
+                if n == 0 {
+                    break len;
+                }
+                if let Some(i) = memchr::memchr(b'\n', &probe[..n]) {
+                    break at + i as u64 + 1;
+                }
+                at += n as u64;
+            };
+            starts.push(start);
+        }
+        starts.push(len);
+        let results: Vec<std::io::Result<(Vec<Hit>, ScanStats)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = starts
+                .windows(2)
+                .map(|w| {
+                    let (a, b) = (w[0], w[1]);
+                    s.spawn(move || {
+                        let mut hits = Vec::new();
+                        let mut st = Stream::new(a, 1);
+                        let mut reader = RegionReader {
+                            file,
+                            pos: a,
+                            end: b,
+                        };
+                        let stats =
+                            self.scan_stream(&mut reader, &mut st, &mut |h| hits.push(h))?;
+                        Ok((hits, stats))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("detector thread panicked")))
+                })
+                .collect()
+        });
+        let mut total = ScanStats::default();
+        let mut lines_before = 0u64;
+        for r in results {
+            let (hits, stats) = r?;
+            for mut h in hits {
+                h.line += lines_before;
+                sink(h);
+            }
+            lines_before += stats.lines;
+            total.add(&stats);
+        }
+        Ok(total)
+    }
+
+    fn scan_stream(
+        &self,
+        reader: &mut dyn std::io::Read,
+        st: &mut Stream,
+        sink: &mut dyn FnMut(Hit),
+    ) -> std::io::Result<ScanStats> {
+        let mut buf = vec![0u8; BUF + MAX_LINE];
+        let mut filled = 0usize;
+        loop {
+            let mut eof = false;
+            while filled < BUF {
+                match reader.read(&mut buf[filled..]) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        filled += n;
+                        st.stats.bytes += n as u64;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let keep = self.step(st, &buf[..filled], eof, sink);
+            if eof {
+                break;
+            }
+            buf.copy_within(filled - keep..filled, 0);
+            filled = keep;
+        }
+        Ok(st.stats)
+    }
+
+    /// Processes `data` (which starts at `st.offset`); returns how many
+    /// trailing bytes to keep for the next call.
+    fn step(&self, st: &mut Stream, data: &[u8], eof: bool, sink: &mut dyn FnMut(Hit)) -> usize {
+        if data.is_empty() {
+            return 0;
+        }
+        let end = if eof {
+            data.len()
+        } else {
+            match memchr::memrchr(b'\n', data) {
+                Some(i) => i + 1,
+                None if data.len() < MAX_LINE => return data.len(),
+                None => 0,
+            }
+        };
+        if end > 0 {
+            self.block(st, &data[..end], sink);
+            st.offset += end as u64;
+            if st.in_long_line {
+                st.in_long_line = false;
+            }
+            return data.len() - end;
+        }
+        // A line longer than the buffer: scan what we have as a segment of
+        // it, keep the overlap, and go on with the same line.
+        if !st.in_long_line {
+            st.in_long_line = true;
+            st.stats.long_lines += 1;
+            st.line_head = data[..data.len().min(4096)].to_vec();
+        }
+        let keep = OVERLAP.min(data.len());
+        self.segment(st, data, st.offset, st.line, sink);
+        st.offset += (data.len() - keep) as u64;
+        keep
+    }
+
+    /// Complete lines (the first may continue a long line).
+    fn block(&self, st: &mut Stream, block: &[u8], sink: &mut dyn FnMut(Hit)) {
+        let mut counted = 0usize;
+        let mut from = 0usize;
+        while from < block.len() {
+            let input = aho_corasick::Input::new(block).span(from..block.len());
+            let Some(m) = self.prefilter.find(input) else {
+                break;
+            };
+            let p = m.start();
+            let ls = memchr::memrchr(b'\n', &block[..p]).map_or(0, |i| i + 1);
+            let le = memchr::memchr(b'\n', &block[p..]).map_or(block.len(), |i| p + i);
+            st.line += bytecount::count(&block[counted..ls], b'\n') as u64;
+            counted = ls;
+            let continues = ls == 0 && st.in_long_line;
+            let line = &block[ls..le];
+            st.stats.candidates += 1;
+            self.line(
+                st,
+                line,
+                p - ls,
+                st.offset + ls as u64,
+                st.line,
+                continues,
+                sink,
+            );
+            from = le + 1;
+        }
+        let rest = bytecount::count(&block[counted..], b'\n') as u64;
+        st.line += rest;
+        st.stats.lines = st.line - 1;
+        if block.last() != Some(&b'\n') && !block.is_empty() {
+            // The final line of a stream without a trailing newline.
+            st.stats.lines += 1;
+        }
+    }
+
+    /// A segment of a line too long for the buffer.
+    fn segment(&self, st: &mut Stream, seg: &[u8], abs: u64, line: u64, sink: &mut dyn FnMut(Hit)) {
+        if let Some(m) = self.prefilter.find(seg) {
+            st.stats.candidates += 1;
+            self.line(st, seg, m.start(), abs, line, true, sink);
+        }
+    }
+
+    /// One line (or segment) holding a trigger at `first`.
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &self,
+        st: &mut Stream,
+        line: &[u8],
+        first: usize,
+        abs: u64,
+        line_no: u64,
+        continues: bool,
+        sink: &mut dyn FnMut(Hit),
+    ) {
+        let mut ctx: Option<logfmt::LineContext> = None;
+        let mut cursor = first;
+        loop {
+            let t = if cursor == first {
+                first
+            } else {
+                match self
+                    .prefilter
+                    .find(aho_corasick::Input::new(line).span(cursor..line.len()))
+                {
+                    Some(m) => m.start(),
+                    None => break,
+                }
+            };
+            let wend = (t + WINDOW).min(line.len());
+            for mut hit in analyze::window(&line[t..wend], &self.options, &mut st.stats) {
+                let start = abs + t as u64 + hit.offset;
+                if start < st.reported_upto {
+                    continue;
+                }
+                st.reported_upto = start + 1;
+                hit.offset = start;
+                hit.line = line_no;
+                if !hit.rule.is_attack() && !self.options.include_benign {
+                    continue;
+                }
+                let c = ctx.get_or_insert_with(|| {
+                    let head = if continues && !st.line_head.is_empty() {
+                        &st.line_head[..]
+                    } else {
+                        &line[..line.len().min(64 << 10)]
+                    };
+                    logfmt::line_context(head, self.options.year_hint)
+                });
+                hit.source_ip = c.source_ip;
+                hit.timestamp = c.timestamp;
+                st.stats.hits += 1;
+                sink(hit);
+            }
+            if wend >= line.len() {
+                break;
+            }
+            cursor = (wend - OVERLAP).max(t + 1);
+        }
+    }
+}
+
+struct Stream {
+    offset: u64,
+    line: u64,
+    in_long_line: bool,
+    line_head: Vec<u8>,
+    reported_upto: u64,
+    stats: ScanStats,
+}
+
+impl Stream {
+    fn new(offset: u64, line: u64) -> Stream {
+        Stream {
+            offset,
+            line,
+            in_long_line: false,
+            line_head: Vec::new(),
+            reported_upto: 0,
+            stats: ScanStats::default(),
+        }
+    }
+}
+
+struct RegionReader<'a> {
+    file: &'a std::fs::File,
+    pos: u64,
+    end: u64,
+}
+
+impl std::io::Read for RegionReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let want = (self.end - self.pos).min(buf.len() as u64) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
