@@ -3,6 +3,7 @@
 
 mod advisories_cmd;
 mod config;
+mod logs_cmd;
 mod scan_cmd;
 
 use std::io::Write as _;
@@ -67,6 +68,9 @@ enum Command {
     /// Find every component on a host (SBOMs, lockfiles, installed
     /// packages, Java archives nested and shaded) and what is vulnerable.
     Scan(Box<scan_cmd::ScanArgs>),
+    /// Find exploitation attempts in logs (Log4Shell and its obfuscations,
+    /// Commons Text, Spring4Shell), with the indicators they carry.
+    Logs(Box<logs_cmd::LogsArgs>),
     /// Match an inventory (vigilo JSON or CycloneDX) against advisories, offline.
     Match {
         /// OSV files, folders or zip archives (e.g. a `--local` cache).
@@ -335,6 +339,7 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args, &resolved).await,
         Command::Scan(args) => scan_cmd::scan(*args).await,
+        Command::Logs(args) => logs_cmd::logs(*args).await,
         Command::Org(cmd) => org(cmd, &resolved).await,
         Command::User(cmd) => user(cmd, &resolved).await,
         Command::Token(cmd) => token(cmd, &resolved).await,

@@ -98,7 +98,7 @@ pub struct ScanArgs {
     pub max_expanded_bytes: u64,
 }
 
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())
@@ -338,7 +338,7 @@ fn summarise_diagnostics(report: &Report) {
     }
 }
 
-fn client(token: Option<&str>) -> Result<reqwest::Client> {
+pub(crate) fn client(token: Option<&str>) -> Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(t) = token {
         let mut v = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
