@@ -12,5 +12,6 @@ pub mod manifest;
 pub mod osv;
 pub mod report;
 pub mod source;
+pub mod stix;
 
 pub use diag::{Diagnostic, DiagnosticCode, Severity};

@@ -7,4 +7,5 @@ mod lockfiles_js;
 mod lockfiles_other;
 mod report;
 mod sbom;
+mod stix;
 mod support;
