@@ -34,7 +34,7 @@ const INFO_PREFIXES: &[&str] = &[
 pub(crate) fn window(raw: &[u8], options: &Options, stats: &mut ScanStats) -> Vec<Hit> {
     let (text, layers) = peel(Mapped::from_bytes(raw), 6);
     let mut hits = Vec::new();
-    for (a, b) in maximal_spans(&text.chars) {
+    for (a, b) in maximal_spans(&text) {
         if let Some(hit) = lookup_hit(raw, &text, a, b, &layers, options, stats) {
             hits.push(hit);
         }
@@ -45,8 +45,13 @@ pub(crate) fn window(raw: &[u8], options: &Options, stats: &mut ScanStats) -> Ve
 }
 
 /// `${…}` spans with balanced braces that no other such span contains, in
-/// order. Linear: one pass with a stack of open positions.
-fn maximal_spans(c: &[char]) -> Vec<(usize, usize)> {
+/// order. Linear: one pass with a stack of open positions. A double quote
+/// that is literally in the raw text (not decoded from `\"` or `\x22`)
+/// ends a JSON string or a quoted access-log field, which no payload the
+/// application logged can cross: it closes nothing and drops every open
+/// `${`.
+fn maximal_spans(text: &Mapped) -> Vec<(usize, usize)> {
+    let c = &text.chars;
     let mut open: Vec<usize> = Vec::new();
     let mut done: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -56,7 +61,9 @@ fn maximal_spans(c: &[char]) -> Vec<(usize, usize)> {
             i += 2;
             continue;
         }
-        if c[i] == '}' {
+        if c[i] == '"' && text.spans[i].1 - text.spans[i].0 == 1 {
+            open.clear();
+        } else if c[i] == '}' {
             if let Some(s) = open.pop() {
                 // Spans closing later enclose earlier ones that start after them.
                 while done.last().is_some_and(|&(ds, _)| ds > s) {
@@ -211,7 +218,14 @@ fn lookup_hit(
         if prefix == "java" || (prefix.is_empty() && rest.eq_ignore_ascii_case("hostname")) {
             return true;
         }
-        INFO_PREFIXES.contains(&prefix.as_str()) && (obfuscated || secretish(rest))
+        INFO_PREFIXES.contains(&prefix.as_str())
+            && (obfuscated
+                || secretish(rest)
+                || recon_name(rest)
+                || name
+                    .split(':')
+                    .next()
+                    .is_some_and(|p| p.chars().any(|c| c.is_uppercase())))
     });
     if recon {
         hit.rule = Rule::Log4ShellRecon;
@@ -225,6 +239,25 @@ fn url_callback(url: &str) -> Option<Callback> {
     let mut cb = ioc::callback(url)?;
     cb.protocol = scheme.to_ascii_lowercase();
     Some(cb)
+}
+
+/// Environment variables and system properties that fingerprint a host or
+/// its runtime: what recon payloads ask for.
+fn recon_name(name: &str) -> bool {
+    const ENV: &[&str] = &[
+        "USER",
+        "USERNAME",
+        "HOSTNAME",
+        "COMPUTERNAME",
+        "USERDOMAIN",
+        "PATH",
+        "JAVA_VERSION",
+        "JAVA_HOME",
+        "OS",
+    ];
+    const SYS_PREFIXES: &[&str] = &["java.", "os.", "user.name", "user.dir"];
+    ENV.iter().any(|e| name.eq_ignore_ascii_case(e))
+        || SYS_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Names of environment or system properties that hold secrets.

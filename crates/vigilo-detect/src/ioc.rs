@@ -96,13 +96,39 @@ fn split_host_port(a: &str) -> (&str, Option<&str>) {
         }
     }
     match a.rsplit_once(':') {
+        // A bare IPv6 address has more colons outside lookups; a host such
+        // as `${sys:java.version}.x.example:1099` has one.
         Some((h, p))
-            if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) && !h.contains(':') =>
+            if !p.is_empty()
+                && p.bytes().all(|c| c.is_ascii_digit())
+                && !without_lookups(h).contains(':') =>
         {
             (h, Some(p))
         }
         _ => (a, None),
     }
+}
+
+/// `s` with its `${…}` spans removed.
+fn without_lookups(s: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+            depth += 1;
+            i += 2;
+            continue;
+        }
+        if b[i] == b'}' && depth > 0 {
+            depth -= 1;
+        } else if depth == 0 {
+            out.push(b[i] as char);
+        }
+        i += 1;
+    }
+    out
 }
 
 /// The lookups left unresolved in a key: what the callback would leak

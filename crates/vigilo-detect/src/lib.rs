@@ -172,10 +172,13 @@ pub const OVERLAP: usize = 8 << 10;
 /// The `raw` text of a hit is cut to this many bytes.
 pub const MAX_RAW: usize = 4096;
 const BUF: usize = 4 << 20;
+/// Bytes before a trigger included in its window.
+const BACKUP: usize = 32;
 
 /// The byte strings that any payload must contain at the raw level: a `$`
-/// (literal or encoded) next to a `{` (literal or encoded), `%25` for
-/// repeated URL encoding, and Spring4Shell's property path. Matched
+/// (literal or encoded: `%24`, `u0024` and `x24` whatever escapes the
+/// backslash, `&#…;`, `&dollar;`) next to a `{` (literal or encoded), `%25`
+/// for repeated URL encoding, and Spring4Shell's property path. Matched
 /// case-sensitively (a case-insensitive Aho-Corasick search is an order of
 /// magnitude slower): none of the encodings has a case variant that Java,
 /// JSON or HTML decodes (`\U0024` is no escape, entity names are
@@ -188,8 +191,8 @@ pub const TRIGGERS: &[&str] = &[
     "$&",
     "%24",
     "%25",
-    "\\u0024",
-    "\\x24",
+    "u0024",
+    "x24",
     "&#",
     "&dollar",
     "class.module",
@@ -466,6 +469,10 @@ impl Detector {
                     None => break,
                 }
             };
+            // Start a little before the trigger: what escapes the trigger's
+            // backslash (`\x5Cu0024`, `%5Cu0024`) comes first.
+            let lo = if cursor == first { 0 } else { cursor };
+            let t = t.saturating_sub(BACKUP).max(lo);
             let wend = (t + WINDOW).min(line.len());
             for mut hit in analyze::window(&line[t..wend], &self.options, &mut st.stats) {
                 let start = abs + t as u64 + hit.offset;
