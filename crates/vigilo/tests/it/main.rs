@@ -8,6 +8,7 @@ mod cli;
 mod durability;
 mod export;
 mod keys;
+mod logs;
 mod pip_audit;
 mod scan;
 mod support;

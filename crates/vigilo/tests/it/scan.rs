@@ -46,7 +46,7 @@ fn tree() -> tempfile::TempDir {
     dir
 }
 
-fn python() -> String {
+pub(crate) fn python() -> String {
     if let Ok(p) = std::env::var("VIGILO_PYTHON") {
         return p;
     }
