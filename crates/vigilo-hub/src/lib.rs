@@ -14,6 +14,7 @@ pub mod json;
 pub mod metrics;
 pub mod osv_api;
 pub mod problem;
+mod sightings_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,6 +86,7 @@ pub struct AppState {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "advisories", description = "Advisory upload and lookup"),
         (name = "assets", description = "Scanned inventories (assets) uploaded by `vigilo scan --upload`"),
+        (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
         (name = "osv", description = "OSV-compatible query API (osv.dev shapes)"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
@@ -166,6 +168,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(api::router())
         .merge(osv_api::router())
         .merge(assets_api::router())
+        .merge(sightings_api::router())
 }
 
 /// Builds the application.

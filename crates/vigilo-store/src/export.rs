@@ -11,6 +11,8 @@
 //! | `profile.jsonl` | its profile, sealed fields decrypted |
 //! | `advisories.jsonl` | advisories it uploaded, as OSV records |
 //! | `assets.jsonl` | its assets: metadata and the last uploaded scan report (`vigilo-scan/1`) |
+//! | `indicators.jsonl` | its indicators (from `vigilo logs --upload`) with their totals |
+//! | `sightings.jsonl` | every upload's sighting of each indicator |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -21,7 +23,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::sightings::{IndicatorFilter, Page, SightingFilter};
 use crate::{Actor, Result, Store, StoreError, micros_to_rfc3339, now_micros};
+
+/// Rows read per query while exporting indicators and sightings.
+const EXPORT_PAGE: i64 = 5000;
 
 /// What was written.
 #[derive(Debug, Clone, Serialize)]
@@ -211,6 +217,50 @@ impl Store {
             w.write(&serde_json::json!({ "asset": a, "report": report }))?;
         }
         files.insert("assets.jsonl".to_owned(), w.finish()?);
+
+        // Its indicators with their totals, then every sighting, oldest first.
+        let opt_time = |t: Option<i64>| t.map(micros_to_rfc3339);
+        let mut w = JsonlWriter::create(&dir.join("indicators.jsonl"))?;
+        let mut page = Page::first(EXPORT_PAGE);
+        loop {
+            let list = self
+                .list_indicators(&org.id, &IndicatorFilter::default(), &page)
+                .await?;
+            let Some(last) = list.last() else { break };
+            page.after = Some(last.id.clone());
+            for i in &list {
+                w.write(&serde_json::json!({
+                    "id": i.id, "kind": i.kind.as_str(), "value": i.value,
+                    "role": i.role.as_str(), "rules": i.rules, "count": i.count,
+                    "sightings": i.sightings, "first_seen": opt_time(i.first_seen),
+                    "last_seen": opt_time(i.last_seen), "example": i.example,
+                    "created_at": micros_to_rfc3339(i.created_at),
+                    "updated_at": micros_to_rfc3339(i.updated_at),
+                }))?;
+            }
+        }
+        files.insert("indicators.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("sightings.jsonl"))?;
+        let mut page = Page::first(EXPORT_PAGE);
+        loop {
+            let list = self
+                .list_sightings(&org.id, &SightingFilter::default(), &page)
+                .await?;
+            let Some(last) = list.last() else { break };
+            page.after = Some(last.id.clone());
+            for s in &list {
+                w.write(&serde_json::json!({
+                    "id": s.id, "upload_id": s.upload_id, "indicator_id": s.indicator_id,
+                    "kind": s.kind.as_str(), "value": s.value, "role": s.role.as_str(),
+                    "sensor": s.sensor, "count": s.count,
+                    "first_seen": opt_time(s.first_seen), "last_seen": opt_time(s.last_seen),
+                    "uploaded_at": micros_to_rfc3339(s.uploaded_at),
+                    "uploaded_by": s.uploaded_by,
+                }))?;
+            }
+        }
+        files.insert("sightings.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

@@ -20,6 +20,7 @@ pub mod export;
 mod identity;
 mod keys;
 mod profile;
+pub mod sightings;
 
 use std::path::PathBuf;
 
@@ -30,6 +31,9 @@ pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,
 };
 pub use profile::OrgProfile;
+pub use sightings::{
+    IndicatorFilter, Page, SightingFilter, StoredIndicator, StoredSighting, UploadSummary,
+};
 
 /// The store's error type: every variant says what failed and on what.
 #[derive(Debug, thiserror::Error)]

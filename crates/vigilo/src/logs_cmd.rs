@@ -444,6 +444,14 @@ pub async fn logs(args: LogsArgs) -> Result<ExitCode> {
 }
 
 fn indicator_json(i: &Indicator) -> serde_json::Value {
+    let mut example = i.example.as_str();
+    if example.len() > vigilo_store::sightings::MAX_EXAMPLE {
+        let mut end = vigilo_store::sightings::MAX_EXAMPLE;
+        while !example.is_char_boundary(end) {
+            end -= 1;
+        }
+        example = &example[..end];
+    }
     json!({
         "kind": i.observable.kind.as_str(),
         "value": i.observable.value,
@@ -452,9 +460,12 @@ fn indicator_json(i: &Indicator) -> serde_json::Value {
         "count": i.count,
         "first_seen": i.first_seen.map(|t| t.to_string()),
         "last_seen": i.last_seen.map(|t| t.to_string()),
-        "example": i.example.chars().take(4000).collect::<String>(),
+        "example": example,
     })
 }
+
+/// Indicators per request: the hub takes bodies up to 1 MiB.
+const UPLOAD_CHUNK: usize = 500;
 
 async fn upload(
     hub: &str,
@@ -464,12 +475,27 @@ async fn upload(
 ) -> Result<()> {
     let url = format!("{}/api/sightings", hub.trim_end_matches('/'));
     let client = client(token)?;
+    // What the hub would refuse (a host that is no valid domain name, say)
+    // is left out here and named, so that one odd value does not lose the rest.
+    let mut valid = Vec::with_capacity(indicators.len());
+    for i in indicators {
+        match vigilo_store::sightings::normalize_value(i.observable.kind, &i.observable.value) {
+            Ok(_) => valid.push(i),
+            Err(why) => {
+                let mut err = io::stderr().lock();
+                let _ = writeln!(
+                    err,
+                    "not uploaded: {} {}: {why}",
+                    i.observable.kind, i.observable.value
+                );
+            }
+        }
+    }
     let mut sent = 0usize;
-    // The hub takes at most 10,000 indicators per request.
-    for chunk in indicators.chunks(10_000) {
+    for chunk in valid.chunks(UPLOAD_CHUNK) {
         let body = json!({
             "sensor": sensor,
-            "indicators": chunk.iter().map(indicator_json).collect::<Vec<_>>(),
+            "indicators": chunk.iter().map(|i| indicator_json(i)).collect::<Vec<_>>(),
         });
         let resp = client
             .post(&url)

@@ -11,4 +11,5 @@ mod isolation;
 mod operations;
 mod osv;
 mod problems;
+mod sightings;
 mod support;

@@ -6,4 +6,5 @@ mod assets;
 mod audit_chain;
 mod concurrency;
 mod encryption;
+mod sightings;
 mod support;

@@ -6,13 +6,15 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 7] = [
+const FILES: [&str; 9] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
     "profile.jsonl",
     "advisories.jsonl",
     "assets.jsonl",
+    "indicators.jsonl",
+    "sightings.jsonl",
     "audit.jsonl",
 ];
 

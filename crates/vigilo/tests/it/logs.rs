@@ -177,3 +177,78 @@ async fn logs_writes_a_stix_bundle_that_stix2_validator_accepts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn logs_uploads_indicators_and_sightings_to_the_hub() {
+    for_each_backend(|db| async move {
+        let v = Vigilo::new(&db);
+        let server = v.serve(&[]).await;
+        v.run(&["org", "create", "acme"]).await.ok();
+        let token = v
+            .run(&[
+                "token", "create", "--org", "acme", "--role", "analyst", "--name", "sensor",
+            ])
+            .await
+            .ok()
+            .stdout
+            .trim()
+            .to_owned();
+        let dir = logs_dir();
+        let hub = server.url("");
+        for _ in 0..2 {
+            v.run_with(
+                &[
+                    "logs",
+                    "--hub",
+                    hub.trim_end_matches('/'),
+                    "--upload",
+                    "--sensor",
+                    "web-01",
+                    s(dir.path()),
+                ],
+                &[("VIGILO_TOKEN", &token)],
+            )
+            .await
+            .ok();
+        }
+        let list = send(
+            http()
+                .get(server.url("/api/indicators?role=callback"))
+                .header("Authorization", format!("Bearer {token}")),
+        )
+        .await
+        .unwrap()
+        .expect(200)
+        .json();
+        let inds = list["indicators"].as_array().unwrap();
+        let values: Vec<&str> = inds.iter().filter_map(|i| i["value"].as_str()).collect();
+        assert!(
+            values.contains(&"198.51.100.7") && values.contains(&"cb.example"),
+            "{list:#}"
+        );
+        // Uploaded twice: the counts add up.
+        let ip = inds.iter().find(|i| i["value"] == "198.51.100.7").unwrap();
+        assert_eq!(ip["count"], 2, "{ip:#}");
+        let sightings = send(
+            http()
+                .get(server.url("/api/sightings?sensor=web-01"))
+                .header("Authorization", format!("Bearer {token}")),
+        )
+        .await
+        .unwrap()
+        .expect(200)
+        .json();
+        assert!(
+            !sightings["sightings"].as_array().unwrap().is_empty(),
+            "{sightings:#}"
+        );
+
+        // Upload without a token: refused before anything is read.
+        let out = v
+            .run(&["logs", "--hub", &hub, "--upload", s(dir.path())])
+            .await
+            .code(2);
+        assert!(out.stderr.contains("token"), "{out}");
+    })
+    .await;
+}
