@@ -177,13 +177,15 @@ const BACKUP: usize = 32;
 
 /// The byte strings that any payload must contain at the raw level: a `$`
 /// (literal or encoded: `%24`, `u0024` and `x24` whatever escapes the
-/// backslash, `&#…;`, `&dollar;`) next to a `{` (literal or encoded), `%25`
-/// for repeated URL encoding, and Spring4Shell's property path. Matched
-/// case-sensitively (a case-insensitive Aho-Corasick search is an order of
-/// magnitude slower): none of the encodings has a case variant that Java,
-/// JSON or HTML decodes (`\U0024` is no escape, entity names are
-/// case-sensitive), and Spring binds `class.module` as written; the two
-/// cases of percent-encoded hex letters are listed.
+/// backslash, `&#…;`, `&dollar;`, `&amp;` for entities escaped twice) next
+/// to a `{` (literal or encoded), `%25` for repeated URL encoding, and
+/// Spring4Shell's property path (`class.module`, `class%2E…`, `class[`).
+/// Matched case-sensitively (a case-insensitive Aho-Corasick search is an
+/// order of magnitude slower): none of the encodings has a case variant
+/// that Java, JSON or HTML decodes (`\U0024` is no escape, entity names
+/// are case-sensitive), and Spring binds `class.module` as written. Kept to
+/// few patterns with distinct first bytes: past about sixteen, or with
+/// rare-but-shared prefixes, the SIMD search drops from ~11 GB/s to ~5.
 pub const TRIGGERS: &[&str] = &[
     "${",
     "$%",
@@ -195,16 +197,10 @@ pub const TRIGGERS: &[&str] = &[
     "x24",
     "&#",
     "&dollar",
-    "#36;",
-    "#x24",
-    "#X24",
-    "amp;dollar",
+    "&amp;",
     "class.module",
-    "class%2E",
-    "class%2e",
+    "class%",
     "class[",
-    "class%5B",
-    "class%5b",
 ];
 
 /// The detector: build once, share between threads.
