@@ -31,10 +31,19 @@ const INFO_PREFIXES: &[&str] = &[
 
 /// The hits in `raw` (a window starting at a trigger); each hit's `offset`
 /// is relative to the window.
-pub(crate) fn window(raw: &[u8], options: &Options, stats: &mut ScanStats) -> Vec<Hit> {
+///
+/// `quoted_fields`: the line is a JSON object or has quoted fields (access
+/// logs, load balancer logs), so a literal `"` ends the field a payload was
+/// logged in.
+pub(crate) fn window(
+    raw: &[u8],
+    quoted_fields: bool,
+    options: &Options,
+    stats: &mut ScanStats,
+) -> Vec<Hit> {
     let (text, layers) = peel(Mapped::from_bytes(raw), 6);
     let mut hits = Vec::new();
-    for (a, b) in maximal_spans(&text) {
+    for (a, b) in maximal_spans(&text, quoted_fields) {
         if let Some(hit) = lookup_hit(raw, &text, a, b, &layers, options, stats) {
             hits.push(hit);
         }
@@ -45,12 +54,13 @@ pub(crate) fn window(raw: &[u8], options: &Options, stats: &mut ScanStats) -> Ve
 }
 
 /// `${…}` spans with balanced braces that no other such span contains, in
-/// order. Linear: one pass with a stack of open positions. A double quote
-/// that is literally in the raw text (not decoded from `\"` or `\x22`)
-/// ends a JSON string or a quoted access-log field, which no payload the
-/// application logged can cross: it closes nothing and drops every open
-/// `${`.
-fn maximal_spans(text: &Mapped) -> Vec<(usize, usize)> {
+/// order. Linear: one pass with a stack of open positions. In a line with
+/// quoted fields, a double quote that is literally in the raw text (not
+/// decoded from `\"` or `\x22`) ends a JSON string or a quoted access-log
+/// field, which no payload the application logged can cross: it closes
+/// nothing and drops every open `${`. Elsewhere (syslog, application logs)
+/// a quote is part of the payload (`exec("…")`).
+fn maximal_spans(text: &Mapped, quoted_fields: bool) -> Vec<(usize, usize)> {
     let c = &text.chars;
     let mut open: Vec<usize> = Vec::new();
     let mut done: Vec<(usize, usize)> = Vec::new();
@@ -61,7 +71,7 @@ fn maximal_spans(text: &Mapped) -> Vec<(usize, usize)> {
             i += 2;
             continue;
         }
-        if c[i] == '"' && text.spans[i].1 - text.spans[i].0 == 1 {
+        if quoted_fields && c[i] == '"' && text.spans[i].1 - text.spans[i].0 == 1 {
             open.clear();
         } else if c[i] == '}' {
             if let Some(s) = open.pop() {

@@ -457,6 +457,12 @@ impl Detector {
     ) {
         let mut ctx: Option<logfmt::LineContext> = None;
         let mut cursor = first;
+        let head = if continues && !st.line_head.is_empty() {
+            &st.line_head[..]
+        } else {
+            line
+        };
+        let quoted = quoted_fields(head);
         loop {
             let t = if cursor == first {
                 first
@@ -474,7 +480,7 @@ impl Detector {
             let lo = if cursor == first { 0 } else { cursor };
             let t = t.saturating_sub(BACKUP).max(lo);
             let wend = (t + WINDOW).min(line.len());
-            for mut hit in analyze::window(&line[t..wend], &self.options, &mut st.stats) {
+            for mut hit in analyze::window(&line[t..wend], quoted, &self.options, &mut st.stats) {
                 let start = abs + t as u64 + hit.offset;
                 if start < st.reported_upto {
                     continue;
@@ -504,6 +510,19 @@ impl Detector {
             cursor = (wend - OVERLAP).max(t + 1);
         }
     }
+}
+
+/// Whether a line is a JSON object or has quoted fields side by side (an
+/// access log's `[time] "GET …"`, a load balancer's `"…" "…"`).
+fn quoted_fields(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(4096)];
+    let trimmed = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(head, |i| &head[i..]);
+    trimmed.first() == Some(&b'{')
+        || memchr::memmem::find(head, b"] \"").is_some()
+        || memchr::memmem::find(head, b"\" \"").is_some()
 }
 
 struct Stream {

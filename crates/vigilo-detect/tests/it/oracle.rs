@@ -68,7 +68,7 @@ struct Entry {
     expect: Option<Expected>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Expected {
     output: String,
     jndi: Vec<String>,
@@ -581,11 +581,13 @@ fn live_differential(classpath: &str, label: &str, extra: &[&str]) {
     cmd.arg(corpus_dir().join("generate.py"))
         .args(["--seed", &seed.to_string(), "--count", "400"]);
     let generated = run("generate.py", cmd, String::new());
-    let mut cases: Vec<(String, String)> = generated
-        .lines()
-        .map(parse_entry)
-        .filter(|e| LOG4J_RULES.contains(&e.rule.as_str()))
-        .map(|e| (e.id, e.payload))
+    let mut entries: Vec<Entry> = generated.lines().map(parse_entry).collect();
+    let log4j: Vec<usize> = (0..entries.len())
+        .filter(|&i| LOG4J_RULES.contains(&entries[i].rule.as_str()))
+        .collect();
+    let mut cases: Vec<(String, String)> = log4j
+        .iter()
+        .map(|&i| (entries[i].id.clone(), entries[i].payload.clone()))
         .collect();
     assert!(
         cases.len() >= 300,
@@ -625,5 +627,40 @@ fn live_differential(classpath: &str, label: &str, extra: &[&str]) {
         &format!("eval::evaluate against live {label}, seed {seed} (VIGILO_ORACLE_SEED={seed})"),
         &failures,
         cases.len(),
+    );
+
+    // The detector on the fresh log lines, as it must report them (the
+    // generator's label, confirmed by Log4j for the Log4j families).
+    for (k, &i) in log4j.iter().enumerate() {
+        if let Some(Ok(w)) = answers.get(k) {
+            entries[i].expect = Some(w.clone());
+        }
+    }
+    let detector = Detector::new(Options::default());
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for e in &entries {
+        let remote = e
+            .expect
+            .as_ref()
+            .and_then(|x| x.jndi.first())
+            .is_some_and(|k| parse_jndi_key(k).is_some());
+        let consistent = match Rule::from_code(&e.rule) {
+            Some(Rule::Log4ShellJndi | Rule::Log4ShellExfil) => remote,
+            Some(Rule::LookupBenign) => e.expect.is_some() && !remote,
+            Some(_) => true,
+            None => false,
+        };
+        if !consistent {
+            continue;
+        }
+        checked += 1;
+        problems.extend(detector_problem(&detector, e));
+    }
+    assert!(checked >= 300, "only {checked} fresh lines checked");
+    fail_with(
+        &format!("Detector::scan_bytes on fresh lines, seed {seed} (VIGILO_ORACLE_SEED={seed})"),
+        &problems,
+        checked,
     );
 }
