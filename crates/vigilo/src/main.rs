@@ -3,6 +3,7 @@
 
 mod advisories_cmd;
 mod config;
+mod duties_cmd;
 mod logs_cmd;
 mod scan_cmd;
 
@@ -71,6 +72,10 @@ enum Command {
     /// Find exploitation attempts in logs (Log4Shell and its obfuscations,
     /// Commons Text, Spring4Shell), with the indicators they carry.
     Logs(Box<logs_cmd::LogsArgs>),
+    /// Reporting duties: who must be told what, by when (rule packs under
+    /// rules/, built in).
+    #[command(subcommand)]
+    Duties(duties_cmd::DutiesCmd),
     /// Match an inventory (vigilo JSON or CycloneDX) against advisories, offline.
     Match {
         /// OSV files, folders or zip archives (e.g. a `--local` cache).
@@ -340,6 +345,7 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Serve(args) => serve(args, &resolved).await,
         Command::Scan(args) => scan_cmd::scan(*args).await,
         Command::Logs(args) => logs_cmd::logs(*args).await,
+        Command::Duties(cmd) => duties_cmd::run(cmd),
         Command::Org(cmd) => org(cmd, &resolved).await,
         Command::User(cmd) => user(cmd, &resolved).await,
         Command::Token(cmd) => token(cmd, &resolved).await,

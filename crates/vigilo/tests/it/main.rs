@@ -6,6 +6,7 @@ mod advisories;
 mod audit;
 mod cli;
 mod durability;
+mod duties;
 mod export;
 mod keys;
 mod logs;
