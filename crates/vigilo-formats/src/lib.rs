@@ -8,8 +8,10 @@
 
 pub mod diag;
 pub mod inventory;
+pub mod jcs;
 pub mod manifest;
 pub mod osv;
+pub mod receipt;
 pub mod report;
 pub mod source;
 pub mod stix;

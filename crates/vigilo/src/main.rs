@@ -5,6 +5,7 @@ mod advisories_cmd;
 mod config;
 mod duties_cmd;
 mod logs_cmd;
+mod receipts_cmd;
 mod scan_cmd;
 
 use std::io::Write as _;
@@ -76,6 +77,9 @@ enum Command {
     /// rules/, built in).
     #[command(subcommand)]
     Duties(duties_cmd::DutiesCmd),
+    /// Signed receipts of submitted reports.
+    #[command(subcommand)]
+    Receipts(receipts_cmd::ReceiptsCmd),
     /// Match an inventory (vigilo JSON or CycloneDX) against advisories, offline.
     Match {
         /// OSV files, folders or zip archives (e.g. a `--local` cache).
@@ -346,6 +350,7 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Scan(args) => scan_cmd::scan(*args).await,
         Command::Logs(args) => logs_cmd::logs(*args).await,
         Command::Duties(cmd) => duties_cmd::run(cmd),
+        Command::Receipts(cmd) => receipts_cmd::run(cmd),
         Command::Org(cmd) => org(cmd, &resolved).await,
         Command::User(cmd) => user(cmd, &resolved).await,
         Command::Token(cmd) => token(cmd, &resolved).await,

@@ -39,3 +39,27 @@ async fn duties_compute_prints_rule_stage_recipient_due_and_status() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn receipts_verify_accepts_a_genuine_receipt_and_rejects_a_tampered_one() {
+    use ed25519_dalek::SigningKey;
+    for_each_backend(|db| async move {
+        let v = Vigilo::new(&db);
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[42u8; 32]);
+        let report = serde_json::json!({"title": "RCE in log4j-core", "cve_ids": ["CVE-2021-44228"]});
+        let r = vigilo_formats::receipt::issue(&key, "https://coordinator.example", "acme", "rep-7", &report, "2021-11-24T10:00:00Z".parse().unwrap()).unwrap();
+        let file = dir.path().join("receipt.json");
+        std::fs::write(&file, serde_json::to_string_pretty(&r).unwrap()).unwrap();
+        let report_file = dir.path().join("report.json");
+        std::fs::write(&report_file, report.to_string()).unwrap();
+        let pubkey = vigilo_formats::receipt::key_text(&key.verifying_key());
+        let ok = v.run(&["receipts", "verify", file.to_str().unwrap(), "--key", &pubkey, "--report", report_file.to_str().unwrap()]).await.ok();
+        assert!(ok.stdout.contains("valid: https://coordinator.example received report rep-7 from acme at 2021-11-24T10:00:00Z"), "{ok}");
+        let text = std::fs::read_to_string(&file).unwrap().replace("2021-11-24T10:00:00Z", "2021-11-20T10:00:00Z");
+        std::fs::write(&file, text).unwrap();
+        let bad = v.run(&["receipts", "verify", file.to_str().unwrap(), "--key", &pubkey]).await.code(1);
+        assert!(bad.stdout.contains("INVALID") && bad.stdout.contains("signature"), "{bad}");
+    })
+    .await;
+}
