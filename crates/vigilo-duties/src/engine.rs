@@ -756,3 +756,83 @@ pub fn compute(
     });
     Ok(Computation { duties, conflicts })
 }
+
+/// An outbound disclosure about a case: a share, an export, a submission
+/// or a publication, to one recipient.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    /// The recipient's id (an organisation, a hub, `public`).
+    pub recipient: String,
+    /// The recipient's country (ISO 3166 alpha-2).
+    pub country: String,
+    /// The recipient's role towards the case (`product_provider`,
+    /// `coordinator`, `regulator`, …).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Publication to the world rather than to one recipient.
+    #[serde(default)]
+    pub publication: bool,
+    /// Flags of this disclosure (`disclosure.includes_exploit_tool`, …),
+    /// evaluated together with the case's.
+    #[serde(default)]
+    pub flags: BTreeMap<String, serde_json::Value>,
+}
+
+/// A constraint that forbids a disclosure, with its explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub rule: String,
+    pub constraint: String,
+    pub explanation: String,
+    /// `block_with_admin_override` or `block_with_legal_override`.
+    pub on_violation: String,
+}
+
+/// The constraints that forbid `disclosure`: every constraint of a pack in
+/// force whose `applies_if` holds for the profile and case, whose `when`
+/// holds for the case and disclosure flags, and whose recipient test
+/// matches (`no_disclosure`: the recipient's country and role;
+/// `no_publication`: a publication). Empty when the disclosure may go.
+pub fn check_disclosure(
+    rules: &Rules,
+    profile: &Profile,
+    facts: &Facts,
+    disclosure: &Disclosure,
+) -> Vec<Violation> {
+    let mut merged = facts.clone();
+    for (k, v) in &disclosure.flags {
+        merged.flags.insert(k.clone(), v.clone());
+    }
+    let mut out = Vec::new();
+    for pack in rules
+        .packs
+        .iter()
+        .filter(|p| p.status == PackStatus::InForce && holds(&p.applies_if, profile, &merged))
+    {
+        for c in &pack.constraints {
+            if !c.when.as_ref().is_none_or(|w| holds(w, profile, &merged)) {
+                continue;
+            }
+            let hit = match c.kind.as_str() {
+                "no_publication" => disclosure.publication,
+                "no_disclosure" => c.forbid_recipient.as_ref().is_some_and(|f| {
+                    f.get("country_not")
+                        .is_none_or(|x| &disclosure.country != x)
+                        && f.get("role_not")
+                            .is_none_or(|x| disclosure.role.as_ref() != Some(x))
+                }),
+                _ => false,
+            };
+            if hit {
+                out.push(Violation {
+                    rule: pack.id.clone(),
+                    constraint: c.id.clone(),
+                    explanation: c.explanation.clone().unwrap_or_default(),
+                    on_violation: c.on_violation.clone(),
+                });
+            }
+        }
+    }
+    out
+}

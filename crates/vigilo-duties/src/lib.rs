@@ -26,7 +26,9 @@ pub mod model;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-pub use engine::{Computation, ConflictFlag, Duty, DutyStatus, compute};
+pub use engine::{
+    Computation, ConflictFlag, Disclosure, Duty, DutyStatus, Violation, check_disclosure, compute,
+};
 pub use engine::{
     is_business_day as engine_is_business_day, nth_business_day as engine_nth_business_day,
 };

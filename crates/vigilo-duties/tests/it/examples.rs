@@ -258,3 +258,68 @@ fn rules_pass_the_python_validator() {
         Err(e) => assert!(!required, "{}: {e}", python.display()),
     }
 }
+
+/// China's Art. 9(7): undisclosed details may go to the product's provider
+/// abroad (Apache, in the story), not to other foreign bodies; nothing is
+/// published before the fix (9(1)).
+#[test]
+fn outbound_constraints_block_what_the_rules_forbid() {
+    use vigilo_duties::{Disclosure, check_disclosure};
+    let r = rules();
+    let p = profile(json!({"roles": ["cloud_provider"], "jurisdictions": ["CN"]}));
+    let f = facts(json!({"flags": {"vuln.public": false, "vuln.fix_available": false}}));
+    let to = |country: &str, role: Option<&str>| Disclosure {
+        recipient: "x".into(),
+        country: country.into(),
+        role: role.map(str::to_owned),
+        ..Disclosure::default()
+    };
+    assert!(check_disclosure(&r, &p, &f, &to("US", Some("product_provider"))).is_empty());
+    assert!(check_disclosure(&r, &p, &f, &to("CN", Some("regulator"))).is_empty());
+    let v = check_disclosure(&r, &p, &f, &to("DE", Some("coordinator")));
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(
+        (v[0].rule.as_str(), v[0].constraint.as_str()),
+        ("cn.miit.vuln.art9", "art9-7")
+    );
+    assert!(v[0].explanation.contains("9(7)"));
+    let publish = Disclosure {
+        recipient: "public".into(),
+        country: "CN".into(),
+        publication: true,
+        ..Disclosure::default()
+    };
+    let v = check_disclosure(&r, &p, &f, &publish);
+    assert!(v.iter().any(|x| x.constraint == "art9-1"), "{v:?}");
+    // Once public and fixed (with the fix alongside), both may go.
+    let f2 = facts(json!({"flags": {"vuln.public": true, "vuln.fix_available": true}}));
+    let mut publish2 = publish.clone();
+    publish2
+        .flags
+        .insert("disclosure.includes_fix".into(), json!(true));
+    assert!(check_disclosure(&r, &p, &f2, &publish2).is_empty());
+    assert!(check_disclosure(&r, &p, &f2, &to("DE", Some("coordinator"))).is_empty());
+    // An organisation outside China is not bound by it.
+    let eu = profile(json!({"roles": ["manufacturer"], "jurisdictions": ["EU"]}));
+    assert!(check_disclosure(&r, &eu, &f, &to("US", None)).is_empty());
+}
+
+/// CRA's 24-hour report to EU bodies versus Art. 9(7): flagged for legal
+/// review, never resolved.
+#[test]
+fn conflicting_duties_are_flagged_for_legal_review() {
+    let r = rules();
+    let p = profile(json!({"roles": ["manufacturer"], "jurisdictions": ["CN", "EU"]}));
+    let f = facts(json!({
+        "flags": {"product.made_available_in_eu": true, "vuln.actively_exploited": true, "product.offered_in": ["CN"]},
+        "events": [{"event": "vuln.exploitation_aware", "at": "2026-10-02T07:15:00Z"}]
+    }));
+    let c = compute(&r, &p, &f, ts("2026-10-02T08:00:00Z")).unwrap();
+    assert!(
+        c.conflicts.iter().any(|x| x.rule == "eu.cra.art14.aev"
+            && x.with == "cn.miit.vuln.art9"
+            && x.action == "legal_review"),
+        "{:?}",
+        c.conflicts
+    );
+}
