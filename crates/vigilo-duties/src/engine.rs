@@ -836,3 +836,35 @@ pub fn check_disclosure(
     }
     out
 }
+
+/// The due instant of one stage, its pack's `applies_if` aside: for tests
+/// and for explaining a rule to someone whose case it does not (yet)
+/// match. `Ok(None)` while an anchor is missing or for a soft deadline
+/// without an instant.
+pub fn stage_due(
+    rules: &Rules,
+    profile: &Profile,
+    facts: &Facts,
+    rule: &str,
+    stage: &str,
+) -> Result<Option<(Timestamp, Vec<String>)>, DutyError> {
+    let pack = rules
+        .pack(rule)
+        .ok_or_else(|| DutyError::Facts(format!("unknown rule id {rule}")))?;
+    let st = pack
+        .stages
+        .iter()
+        .find(|s| s.id == stage)
+        .ok_or_else(|| DutyError::Facts(format!("rule {rule} has no stage {stage}")))?;
+    let ctx = Ctx {
+        rules,
+        profile,
+        facts,
+        pack,
+        stage: st,
+    };
+    Ok(match ctx.eval(&st.deadline)? {
+        Outcome::Due(t) => Some((t.due, t.steps)),
+        Outcome::Text(..) | Outcome::Pending(_) => None,
+    })
+}

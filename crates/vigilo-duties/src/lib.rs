@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 pub use engine::{
     Computation, ConflictFlag, Disclosure, Duty, DutyStatus, Violation, check_disclosure, compute,
+    stage_due,
 };
 pub use engine::{
     is_business_day as engine_is_business_day, nth_business_day as engine_nth_business_day,
