@@ -56,7 +56,7 @@ fn expected(
             if term.ends == Some(Ends::EndOfDay) {
                 let mut day = local.date();
                 let n = add.days.unwrap_or(0)
-                    + i64::from(!term.first_day_excluded && add.days.unwrap_or(0) > 0) * -1;
+                    - i64::from(!term.first_day_excluded && add.days.unwrap_or(0) > 0);
                 day = day
                     .checked_add(n.days())
                     .ok()?
