@@ -123,12 +123,7 @@ fn number(f: f64, out: &mut String) -> Result<(), JcsError> {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let _ = write!(
-            out,
-            "e{}{}",
-            if n > 0 { "+" } else { "-" },
-            (n - 1).abs()
-        );
+        let _ = write!(out, "e{}{}", if n > 0 { "+" } else { "-" }, (n - 1).abs());
     }
     Ok(())
 }

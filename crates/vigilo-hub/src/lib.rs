@@ -10,6 +10,7 @@ pub mod advisories;
 pub mod api;
 mod assets_api;
 pub mod auth;
+mod cases_api;
 pub mod json;
 pub mod metrics;
 pub mod osv_api;
@@ -87,6 +88,7 @@ pub struct AppState {
         (name = "advisories", description = "Advisory upload and lookup"),
         (name = "assets", description = "Scanned inventories (assets) uploaded by `vigilo scan --upload`"),
         (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
+        (name = "cases", description = "Cases (vulnerability reports and incidents), their facts, submissions and duties"),
         (name = "osv", description = "OSV-compatible query API (osv.dev shapes)"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
@@ -169,6 +171,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(osv_api::router())
         .merge(assets_api::router())
         .merge(sightings_api::router())
+        .merge(cases_api::router())
 }
 
 /// Builds the application.

@@ -13,6 +13,7 @@
 //! | `assets.jsonl` | its assets: metadata and the last uploaded scan report (`vigilo-scan/1`) |
 //! | `indicators.jsonl` | its indicators (from `vigilo logs --upload`) with their totals |
 //! | `sightings.jsonl` | every upload's sighting of each indicator |
+//! | `cases.jsonl` | its cases with their events and submissions, technical details decrypted |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -261,6 +262,45 @@ impl Store {
             }
         }
         files.insert("sightings.jsonl".to_owned(), w.finish()?);
+
+        // Its cases, each with its facts and submissions, sealed details opened.
+        let mut w = JsonlWriter::create(&dir.join("cases.jsonl"))?;
+        for r in self.export_case_records(&org.id).await? {
+            let c = &r.case;
+            let events: Vec<_> = r
+                .events
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "id": e.id, "event": e.event, "at": micros_to_rfc3339(e.at),
+                        "source": e.source, "recorded_by": e.recorded_by,
+                        "recorded_at": micros_to_rfc3339(e.recorded_at),
+                    })
+                })
+                .collect();
+            let submissions: Vec<_> = r
+                .submissions
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "id": s.id, "rule": s.rule, "stage": s.stage, "covers": s.covers,
+                        "at": micros_to_rfc3339(s.at), "evidence": s.evidence,
+                        "recorded_by": s.recorded_by,
+                        "recorded_at": micros_to_rfc3339(s.recorded_at),
+                    })
+                })
+                .collect();
+            w.write(&serde_json::json!({
+                "id": c.id, "title": c.title, "kind": c.kind.as_str(),
+                "status": c.status.as_str(), "description": c.description,
+                "products": c.products, "cvss_vector": c.cvss_vector, "cve_ids": c.cve_ids,
+                "flags": c.flags, "technical_details": c.technical_details,
+                "created_at": micros_to_rfc3339(c.created_at),
+                "updated_at": micros_to_rfc3339(c.updated_at), "created_by": c.created_by,
+                "events": events, "submissions": submissions,
+            }))?;
+        }
+        files.insert("cases.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

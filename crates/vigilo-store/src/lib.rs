@@ -14,6 +14,7 @@
 pub mod advisories;
 pub mod assets;
 pub mod audit;
+pub mod cases;
 pub mod crypto;
 mod db;
 pub mod export;
@@ -26,6 +27,10 @@ use std::path::PathBuf;
 
 pub use advisories::{AdvisoryRecord, ImportCounts, StoredAdvisory};
 pub use assets::{Asset, AssetComponent, AssetUpload, ComponentHit, NewAsset, StoredComponent};
+pub use cases::{
+    CaseEvent, CaseKind, CaseProduct, CaseRecord, CaseStatus, CaseSubmission, NewCase,
+    NewCaseEvent, NewCaseSubmission, StoredCase,
+};
 pub use db::{Backend, StoreOptions, VerifyReport, redact_url};
 pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,

@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod auth;
 mod authz;
+mod cases;
 mod isolation;
 mod operations;
 mod osv;

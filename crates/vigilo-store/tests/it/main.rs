@@ -4,6 +4,7 @@
 
 mod assets;
 mod audit_chain;
+mod cases;
 mod concurrency;
 mod encryption;
 mod sightings;

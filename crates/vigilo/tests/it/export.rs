@@ -6,7 +6,7 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
@@ -15,6 +15,7 @@ const FILES: [&str; 9] = [
     "assets.jsonl",
     "indicators.jsonl",
     "sightings.jsonl",
+    "cases.jsonl",
     "audit.jsonl",
 ];
 
