@@ -2,6 +2,7 @@
 //! together; no domain logic lives here.
 
 mod advisories_cmd;
+mod case_cmd;
 mod config;
 mod duties_cmd;
 mod logs_cmd;
@@ -77,6 +78,9 @@ enum Command {
     /// rules/, built in).
     #[command(subcommand)]
     Duties(duties_cmd::DutiesCmd),
+    /// Cases on a hub: open, record facts and submissions, see duties.
+    #[command(subcommand)]
+    Case(case_cmd::CaseCmd),
     /// Signed receipts of submitted reports.
     #[command(subcommand)]
     Receipts(receipts_cmd::ReceiptsCmd),
@@ -350,6 +354,7 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Scan(args) => scan_cmd::scan(*args).await,
         Command::Logs(args) => logs_cmd::logs(*args).await,
         Command::Duties(cmd) => duties_cmd::run(cmd),
+        Command::Case(cmd) => case_cmd::run(cmd).await,
         Command::Receipts(cmd) => receipts_cmd::run(cmd),
         Command::Org(cmd) => org(cmd, &resolved).await,
         Command::User(cmd) => user(cmd, &resolved).await,

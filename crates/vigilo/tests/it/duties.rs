@@ -63,3 +63,55 @@ async fn receipts_verify_accepts_a_genuine_receipt_and_rejects_a_tampered_one() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn case_cli_opens_a_case_records_facts_and_shows_its_duties() {
+    for_each_backend(|db| async move {
+        let v = Vigilo::new(&db);
+        let server = v.serve(&[]).await;
+        v.run(&["org", "create", "acme"]).await.ok();
+        let admin = v
+            .run(&["token", "create", "--org", "acme", "--role", "admin", "--name", "cli"])
+            .await
+            .ok()
+            .stdout
+            .trim()
+            .to_owned();
+        send(
+            http()
+                .put(server.url("/api/org/profile"))
+                .header("Authorization", format!("Bearer {admin}"))
+                .json(&serde_json::json!({"legal_name": "Acme GmbH", "roles": ["manufacturer"], "jurisdictions": ["EU"], "sectors": []})),
+        )
+        .await
+        .unwrap()
+        .expect(204);
+        let hub = server.url("");
+        let hub = hub.trim_end_matches('/');
+        let env = [("VIGILO_HUB", hub), ("VIGILO_TOKEN", admin.as_str())];
+        let id = v
+            .run_with(
+                &["case", "create", "--title", "RCE in gateway", "--flag", "product.made_available_in_eu", "--flag", "vuln.actively_exploited", "--cve", "CVE-2026-12345"],
+                &env,
+            )
+            .await
+            .ok()
+            .stdout
+            .trim()
+            .to_owned();
+        assert!(!id.is_empty());
+        v.run_with(&["case", "event", &id, "--event", "vuln.exploitation_aware", "--at", "2026-10-02T07:15:00Z", "--source", "SOC ticket 42"], &env).await.ok();
+        let duties = v.run_with(&["case", "duties", &id, "--json"], &env).await.ok().json();
+        let ew = duties["duties"].as_array().unwrap().iter().find(|d| d["stage"] == "early_warning").unwrap().clone();
+        assert_eq!(ew["due"], "2026-10-03T07:15:00Z");
+        v.run_with(&["case", "submitted", &id, "--rule", "eu.cra.art14.aev", "--stage", "early_warning", "--at", "2026-10-02T20:00:00Z", "--evidence", "SRP ref 1"], &env).await.ok();
+        let table = v.run_with(&["case", "duties", &id], &env).await.ok();
+        assert!(table.stdout.contains("submitted") && table.stdout.contains("eu.cra.art14.aev / early_warning -> eu.srp"), "{table}");
+        let list = v.run_with(&["case", "list"], &env).await.ok();
+        assert!(list.stdout.contains(&id) && list.stdout.contains("RCE in gateway"), "{list}");
+        // A bad fact: the hub's 422 is shown, exit 2.
+        let bad = v.run_with(&["case", "event", &id, "--event", "vuln.exploitation_aware", "--at", "yesterday", "--source", "x"], &env).await.code(2);
+        assert!(bad.stderr.contains("422"), "{bad}");
+    })
+    .await;
+}

@@ -1,0 +1,260 @@
+//! `vigilo case`: cases on a hub, from the command line (a client of
+//! `/api/cases` and `/api/duties`).
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::scan_cmd::client;
+
+#[derive(Debug, clap::Args)]
+pub struct HubArgs {
+    /// The hub's base URL.
+    #[arg(long, env = "VIGILO_HUB")]
+    pub hub: String,
+    #[arg(long, env = "VIGILO_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CaseCmd {
+    /// Open a case; prints its id.
+    Create {
+        #[command(flatten)]
+        hub: HubArgs,
+        #[arg(long)]
+        title: String,
+        /// vulnerability or incident.
+        #[arg(long, default_value = "vulnerability")]
+        kind: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A CVE id (repeatable).
+        #[arg(long = "cve")]
+        cves: Vec<String>,
+        /// A case flag for the duty engine: `name` (true), `name=false`, or
+        /// `name=A,B` (a list). Repeatable.
+        #[arg(long = "flag")]
+        flags: Vec<String>,
+        /// Technical details, sealed at rest.
+        #[arg(long)]
+        technical_details: Option<String>,
+    },
+    /// List the organisation's cases.
+    List {
+        #[command(flatten)]
+        hub: HubArgs,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Record a fact: a timestamped event with its provenance.
+    Event {
+        #[command(flatten)]
+        hub: HubArgs,
+        id: String,
+        /// The event (see rules/EVENTS.md), e.g. vuln.exploitation_aware.
+        #[arg(long)]
+        event: String,
+        /// When it happened (RFC 3339 with an offset).
+        #[arg(long)]
+        at: String,
+        /// Where the fact comes from.
+        #[arg(long)]
+        source: String,
+    },
+    /// Record a submission of a duty's stage.
+    Submitted {
+        #[command(flatten)]
+        hub: HubArgs,
+        id: String,
+        #[arg(long)]
+        rule: String,
+        #[arg(long)]
+        stage: String,
+        #[arg(long)]
+        at: String,
+        /// What proves it (a receipt id, a message id, a portal reference).
+        #[arg(long)]
+        evidence: String,
+        /// Other stages the same submission provided (repeatable).
+        #[arg(long = "covers")]
+        covers: Vec<String>,
+    },
+    /// The case's duties: due, time left, status.
+    Duties {
+        #[command(flatten)]
+        hub: HubArgs,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn flag_value(text: &str) -> (String, Value) {
+    match text.split_once('=') {
+        None => (text.to_owned(), Value::Bool(true)),
+        Some((k, "true")) => (k.to_owned(), Value::Bool(true)),
+        Some((k, "false")) => (k.to_owned(), Value::Bool(false)),
+        Some((k, v)) => (
+            k.to_owned(),
+            Value::Array(
+                v.split(',')
+                    .map(|s| Value::String(s.trim().to_owned()))
+                    .collect(),
+            ),
+        ),
+    }
+}
+
+async fn call(
+    hub: &HubArgs,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value> {
+    let url = format!("{}{path}", hub.hub.trim_end_matches('/'));
+    let mut req = client(Some(&hub.token))?.request(method.clone(), &url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req
+        .send()
+        .await
+        .with_context(|| format!("{method} {url}"))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("{method} {url}: {status}: {text}");
+    }
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&text).with_context(|| format!("{method} {url}: the answer is not JSON"))
+}
+
+pub async fn run(cmd: CaseCmd) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        CaseCmd::Create {
+            hub,
+            title,
+            kind,
+            description,
+            cves,
+            flags,
+            technical_details,
+        } => {
+            let flags: serde_json::Map<String, Value> =
+                flags.iter().map(|f| flag_value(f)).collect();
+            let mut body = json!({"title": title, "kind": kind, "cve_ids": cves, "flags": flags});
+            if let Some(d) = description {
+                body["description"] = Value::String(d);
+            }
+            if let Some(t) = technical_details {
+                body["technical_details"] = Value::String(t);
+            }
+            let v = call(&hub, reqwest::Method::POST, "/api/cases", Some(body)).await?;
+            writeln!(out, "{}", v["id"].as_str().unwrap_or_default())?;
+        }
+        CaseCmd::List { hub, status } => {
+            let path = match status {
+                Some(s) => format!("/api/cases?status={s}"),
+                None => "/api/cases".into(),
+            };
+            let v = call(&hub, reqwest::Method::GET, &path, None).await?;
+            for c in v["cases"].as_array().into_iter().flatten() {
+                writeln!(
+                    out,
+                    "{}  {:<12} {:<13} {}",
+                    c["id"].as_str().unwrap_or_default(),
+                    c["status"].as_str().unwrap_or_default(),
+                    c["kind"].as_str().unwrap_or_default(),
+                    c["title"].as_str().unwrap_or_default()
+                )?;
+            }
+        }
+        CaseCmd::Event {
+            hub,
+            id,
+            event,
+            at,
+            source,
+        } => {
+            let body = json!({"event": event, "at": at, "source": source});
+            call(
+                &hub,
+                reqwest::Method::POST,
+                &format!("/api/cases/{id}/events"),
+                Some(body),
+            )
+            .await?;
+        }
+        CaseCmd::Submitted {
+            hub,
+            id,
+            rule,
+            stage,
+            at,
+            evidence,
+            covers,
+        } => {
+            let body = json!({"rule": rule, "stage": stage, "at": at, "evidence": evidence, "covers": covers});
+            call(
+                &hub,
+                reqwest::Method::POST,
+                &format!("/api/cases/{id}/submissions"),
+                Some(body),
+            )
+            .await?;
+        }
+        CaseCmd::Duties { hub, id, json } => {
+            let v = call(
+                &hub,
+                reqwest::Method::GET,
+                &format!("/api/cases/{id}/duties"),
+                None,
+            )
+            .await?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &v)?;
+                writeln!(out)?;
+            } else {
+                let now = jiff::Timestamp::now();
+                for d in v["duties"].as_array().into_iter().flatten() {
+                    let due = d["due"].as_str().unwrap_or("-");
+                    let left = due
+                        .parse::<jiff::Timestamp>()
+                        .map(|t| {
+                            let s = t.as_second() - now.as_second();
+                            let (sign, s) = if s < 0 { ("-", -s) } else { ("", s) };
+                            format!(
+                                "{sign}{}d{:02}h{:02}m",
+                                s / 86_400,
+                                (s % 86_400) / 3600,
+                                (s % 3600) / 60
+                            )
+                        })
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{due:<22} {left:>12} {:<16} {} / {} -> {}",
+                        d["status"].as_str().unwrap_or_default(),
+                        d["rule"].as_str().unwrap_or_default(),
+                        d["stage"].as_str().unwrap_or_default(),
+                        d["recipient"].as_str().unwrap_or_default()
+                    )?;
+                }
+                for c in v["conflicts"].as_array().into_iter().flatten() {
+                    writeln!(
+                        out,
+                        "conflict: {} vs {}: {}",
+                        c["rule"], c["with"], c["action"]
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
