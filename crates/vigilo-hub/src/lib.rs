@@ -15,6 +15,7 @@ pub mod json;
 pub mod metrics;
 pub mod osv_api;
 pub mod problem;
+mod reports_api;
 mod sightings_api;
 
 use std::net::SocketAddr;
@@ -89,6 +90,7 @@ pub struct AppState {
         (name = "assets", description = "Scanned inventories (assets) uploaded by `vigilo scan --upload`"),
         (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
         (name = "cases", description = "Cases (vulnerability reports and incidents), their facts, submissions and duties"),
+        (name = "reports", description = "Reports submitted to this hub as a coordinator, answered with signed receipts"),
         (name = "osv", description = "OSV-compatible query API (osv.dev shapes)"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
@@ -172,6 +174,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(assets_api::router())
         .merge(sightings_api::router())
         .merge(cases_api::router())
+        .merge(reports_api::router())
 }
 
 /// Builds the application.

@@ -186,6 +186,11 @@ impl Store {
         self.inner.signing.verifying_key()
     }
 
+    /// The hub's signing key (audit checkpoints, report receipts).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.inner.signing
+    }
+
     pub(crate) fn kek(&self) -> Key {
         self.inner
             .kek

@@ -14,6 +14,7 @@
 //! | `indicators.jsonl` | its indicators (from `vigilo logs --upload`) with their totals |
 //! | `sightings.jsonl` | every upload's sighting of each indicator |
 //! | `cases.jsonl` | its cases with their events and submissions, technical details decrypted |
+//! | `received_reports.jsonl` | reports it submitted to this hub (as a coordinator), with their signed receipts |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -301,6 +302,17 @@ impl Store {
             }))?;
         }
         files.insert("cases.jsonl".to_owned(), w.finish()?);
+
+        // Reports it submitted to this hub, with the signed receipts it was given.
+        let mut w = JsonlWriter::create(&dir.join("received_reports.jsonl"))?;
+        for r in self.list_received_reports(&org.id).await? {
+            w.write(&serde_json::json!({
+                "id": r.id, "rule": r.rule, "stage": r.stage, "digest": r.digest,
+                "received_at": micros_to_rfc3339(r.received_at), "submitted_by": r.submitted_by,
+                "report": r.report, "receipt": r.receipt,
+            }))?;
+        }
+        files.insert("received_reports.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

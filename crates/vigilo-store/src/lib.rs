@@ -21,6 +21,7 @@ pub mod export;
 mod identity;
 mod keys;
 mod profile;
+pub mod reports;
 pub mod sightings;
 
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,
 };
 pub use profile::OrgProfile;
+pub use reports::ReceivedReport;
 pub use sightings::{
     IndicatorFilter, Page, SightingFilter, StoredIndicator, StoredSighting, UploadSummary,
 };

@@ -12,5 +12,6 @@ mod isolation;
 mod operations;
 mod osv;
 mod problems;
+mod reports;
 mod sightings;
 mod support;

@@ -7,5 +7,6 @@ mod audit_chain;
 mod cases;
 mod concurrency;
 mod encryption;
+mod reports;
 mod sightings;
 mod support;

@@ -6,7 +6,7 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 10] = [
+const FILES: [&str; 11] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
@@ -16,6 +16,7 @@ const FILES: [&str; 10] = [
     "indicators.jsonl",
     "sightings.jsonl",
     "cases.jsonl",
+    "received_reports.jsonl",
     "audit.jsonl",
 ];
 
