@@ -44,13 +44,13 @@ use crate::ApiQuery as Query;
 use crate::AppState;
 use crate::api::store_problem;
 use crate::auth::Auth;
+use crate::fields::FieldErrors as Errors;
 use crate::json::ApiJson;
 use crate::problem::{Problem, ProblemBody};
 
 /// The only report schema accepted.
 pub const SCAN_SCHEMA: &str = "vigilo-scan/1";
 /// Field errors listed in one problem document (the count names them all).
-const MAX_LISTED_ERRORS: usize = 100;
 /// Components per page of `GET /api/assets/{id}` by default, and at most.
 const DEFAULT_PAGE: i64 = 1000;
 const MAX_PAGE: i64 = 10_000;
@@ -161,38 +161,6 @@ pub struct ComponentsQuery {
 
 // ----- validation -----
 
-/// Field errors found while reading an upload.
-#[derive(Debug, Default)]
-struct Errors {
-    listed: Vec<(String, String)>,
-    total: usize,
-}
-
-impl Errors {
-    fn push(&mut self, pointer: String, message: impl Into<String>) {
-        self.total += 1;
-        if self.listed.len() < MAX_LISTED_ERRORS {
-            self.listed.push((pointer, message.into()));
-        }
-    }
-
-    fn into_problem(self) -> Problem {
-        let more = if self.total > self.listed.len() {
-            format!(" (the first {} listed)", self.listed.len())
-        } else {
-            String::new()
-        };
-        let mut p = Problem::unprocessable(format!(
-            "{} invalid field(s) in the scan report{more}; nothing was stored",
-            self.total
-        ));
-        for (pointer, detail) in self.listed {
-            p = p.with_error(pointer, detail);
-        }
-        p
-    }
-}
-
 /// Reads member `key` of `obj` as text: `None` when it is absent or null
 /// (an error when `required`), or not acceptable (the error recorded).
 fn text<'a>(
@@ -262,13 +230,13 @@ fn read_upload(doc: &Value) -> Result<NewAsset, Problem> {
             text(asset, "name", "/asset", false, MAX_ASSET_NAME, &mut errors)
         }
         Some(_) => {
-            errors.push("/asset".into(), "must be an object");
+            errors.push("/asset", "must be an object");
             None
         }
     };
     let host = match root.get("host") {
         None | Some(Value::Null) => {
-            errors.push("/host".into(), "required (a string; empty when unknown)");
+            errors.push("/host", "required (a string; empty when unknown)");
             None
         }
         Some(_) => text(root, "host", "", false, MAX_ASSET_HOST, &mut errors),
@@ -280,12 +248,12 @@ fn read_upload(doc: &Value) -> Result<NewAsset, Problem> {
         .map(|n| (n, "/asset/name"))
         .or(host.filter(nonempty).map(|h| (h, "/host")));
     match name {
-        None if errors.total == 0 => errors.push(
-            "/asset/name".into(),
+        None if errors.total() == 0 => errors.push(
+            "/asset/name",
             "required when `host` is empty: name the asset",
         ),
         Some((n, pointer)) if n.chars().any(char::is_control) => errors.push(
-            pointer.into(),
+            pointer,
             "must not contain control characters (it names the asset)",
         ),
         _ => {}
@@ -294,7 +262,7 @@ fn read_upload(doc: &Value) -> Result<NewAsset, Problem> {
         match s.trim().parse::<jiff::Timestamp>() {
             Ok(t) => Some(t.as_microsecond()),
             Err(_) => {
-                errors.push("/finished".into(), "not an RFC 3339 time");
+                errors.push("/finished", "not an RFC 3339 time");
                 None
             }
         }
@@ -368,12 +336,10 @@ fn read_upload(doc: &Value) -> Result<NewAsset, Problem> {
                 }
             }
         }
-        None | Some(Value::Null) => errors.push("/components".into(), "required"),
-        Some(_) => errors.push("/components".into(), "must be an array"),
+        None | Some(Value::Null) => errors.push("/components", "required"),
+        Some(_) => errors.push("/components", "must be an array"),
     }
-    if errors.total > 0 {
-        return Err(errors.into_problem());
-    }
+    errors.result("scan report")?;
     let (Some((name, _)), Some(scanned_at)) = (name, scanned_at) else {
         // Each missing piece recorded an error above.
         return Err(Problem::internal_logged(

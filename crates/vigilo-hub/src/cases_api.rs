@@ -59,6 +59,7 @@ use crate::ApiQuery as Query;
 use crate::AppState;
 use crate::api::store_problem;
 use crate::auth::Auth;
+use crate::fields::{FieldErrors as Errors, object, string, unknown_members};
 use crate::json::ApiJson;
 use crate::problem::{Problem, ProblemBody, pointer_push};
 
@@ -326,78 +327,6 @@ pub struct DutiesQuery {
 
 // ----- validation -----
 
-/// Field errors found while reading a body.
-#[derive(Debug, Default)]
-struct Errors(Vec<(String, String)>);
-
-impl Errors {
-    fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.0.push((pointer.into(), message.into()));
-    }
-
-    fn result(self, what: &str) -> Result<(), Problem> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let mut p = Problem::unprocessable(format!(
-            "{} invalid field(s) in the {what}; nothing was stored",
-            self.0.len()
-        ));
-        for (pointer, detail) in self.0 {
-            p = p.with_error(pointer, detail);
-        }
-        Err(p)
-    }
-}
-
-fn object<'a>(doc: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Problem> {
-    doc.as_object().ok_or_else(|| {
-        Problem::unprocessable(format!("the {what} must be a JSON object"))
-            .with_error("", "expected a JSON object")
-    })
-}
-
-fn unknown_members(
-    obj: &Map<String, Value>,
-    pointer: &str,
-    known: &[&str],
-    what: &str,
-    errors: &mut Errors,
-) {
-    for key in obj.keys() {
-        if !known.contains(&key.as_str()) {
-            errors.push(
-                pointer_push(pointer, key),
-                format!("unknown member: {what} has {}", known.join(", ")),
-            );
-        }
-    }
-}
-
-/// Member `key` as a string: `None` when absent or null (an error when
-/// `required`) or not a string (the error recorded).
-fn string<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    pointer: &str,
-    required: bool,
-    errors: &mut Errors,
-) -> Option<&'a str> {
-    match obj.get(key) {
-        None | Some(Value::Null) => {
-            if required {
-                errors.push(pointer_push(pointer, key), "required");
-            }
-            None
-        }
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => {
-            errors.push(pointer_push(pointer, key), "must be a string");
-            None
-        }
-    }
-}
-
 /// A string member passed through `check`, the error recorded at its pointer.
 fn checked<'a>(
     obj: &'a Map<String, Value>,
@@ -476,7 +405,7 @@ fn read_product(item: &Value, pointer: &str, errors: &mut Errors) -> Option<Case
         errors.push(pointer, "must be an object with name, version and purl");
         return None;
     };
-    let before = errors.0.len();
+    let before = errors.total();
     unknown_members(obj, pointer, &PRODUCT_MEMBERS, "a product", errors);
     let product = CaseProduct {
         name: string(obj, "name", pointer, true, errors)?.to_owned(),
@@ -486,7 +415,7 @@ fn read_product(item: &Value, pointer: &str, errors: &mut Errors) -> Option<Case
     if let Err((member, m)) = check_product(&product) {
         errors.push(pointer_push(pointer, member), m);
     }
-    (errors.0.len() == before).then_some(product)
+    (errors.total() == before).then_some(product)
 }
 
 /// Validates a new case whole.

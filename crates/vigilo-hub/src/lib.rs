@@ -11,6 +11,7 @@ pub mod api;
 mod assets_api;
 pub mod auth;
 mod cases_api;
+mod fields;
 pub mod json;
 pub mod metrics;
 pub mod osv_api;

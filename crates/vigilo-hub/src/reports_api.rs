@@ -42,6 +42,7 @@ use vigilo_store::{ReceivedReport, micros_to_rfc3339};
 use crate::AppState;
 use crate::api::store_problem;
 use crate::auth::Auth;
+use crate::fields::{FieldErrors, object, string, unknown_members};
 use crate::json::ApiJson;
 use crate::problem::{Problem, ProblemBody, pointer_push};
 
@@ -126,71 +127,35 @@ struct Submission<'a> {
 
 /// Validates a submission whole: a 422 naming every bad field's pointer.
 fn read_submission(doc: &Value) -> Result<Submission<'_>, Problem> {
-    let Some(root) = doc.as_object() else {
-        return Err(
-            Problem::unprocessable("the submission must be a JSON object")
-                .with_error("", "expected a JSON object"),
-        );
-    };
-    let mut errors: Vec<(String, String)> = Vec::new();
-    for key in root.keys() {
-        if !SUBMISSION_MEMBERS.contains(&key.as_str()) {
-            errors.push((
-                pointer_push("", key),
-                format!(
-                    "unknown member: a submission has {}",
-                    SUBMISSION_MEMBERS.join(", ")
-                ),
-            ));
-        }
-    }
+    let root = object(doc, "submission")?;
+    let mut errors = FieldErrors::default();
+    unknown_members(root, "", &SUBMISSION_MEMBERS, "a submission", &mut errors);
     let report = match root.get("report") {
         None | Some(Value::Null) => {
-            errors.push(("/report".into(), "required".into()));
+            errors.push("/report", "required");
             None
         }
         Some(r) => match check_report(r) {
             Ok(_) => Some(r),
             Err(m) => {
-                errors.push(("/report".into(), m));
+                errors.push("/report", m);
                 None
             }
         },
     };
     let mut name = |key: &str, required: bool| -> Option<&str> {
-        let pointer = pointer_push("", key);
-        match root.get(key) {
-            None | Some(Value::Null) => {
-                if required {
-                    errors.push((pointer, "required".into()));
-                }
-                None
-            }
-            Some(Value::String(s)) => match check_name(s) {
-                Ok(()) => Some(s.as_str()),
-                Err(m) => {
-                    errors.push((pointer, m));
-                    None
-                }
-            },
-            Some(_) => {
-                errors.push((pointer, "must be a string".into()));
+        let s = string(root, key, "", required, &mut errors)?;
+        match check_name(s) {
+            Ok(()) => Some(s),
+            Err(m) => {
+                errors.push(pointer_push("", key), m);
                 None
             }
         }
     };
     let rule = name("rule", true);
     let stage = name("stage", false);
-    if !errors.is_empty() {
-        let mut p = Problem::unprocessable(format!(
-            "{} invalid field(s) in the submission; nothing was stored",
-            errors.len()
-        ));
-        for (pointer, detail) in errors {
-            p = p.with_error(pointer, detail);
-        }
-        return Err(p);
-    }
+    errors.result("submission")?;
     match (report, rule) {
         (Some(report), Some(rule)) => Ok(Submission {
             report,

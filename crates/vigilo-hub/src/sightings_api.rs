@@ -50,11 +50,11 @@ use crate::ApiQuery as Query;
 use crate::AppState;
 use crate::api::store_problem;
 use crate::auth::Auth;
+use crate::fields::{FieldErrors as Errors, string};
 use crate::json::ApiJson;
 use crate::problem::{Problem, ProblemBody};
 
 /// Field errors listed in one problem document (the count names them all).
-const MAX_LISTED_ERRORS: usize = 100;
 /// Rows per page by default, and at most.
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1000;
@@ -280,62 +280,6 @@ fn next_after<T>(rows: &[T], limit: i64, id: impl Fn(&T) -> &str) -> Option<Stri
 
 // ----- validation -----
 
-/// Field errors found while reading an upload.
-#[derive(Debug, Default)]
-struct Errors {
-    listed: Vec<(String, String)>,
-    total: usize,
-}
-
-impl Errors {
-    fn push(&mut self, pointer: String, message: impl Into<String>) {
-        self.total += 1;
-        if self.listed.len() < MAX_LISTED_ERRORS {
-            self.listed.push((pointer, message.into()));
-        }
-    }
-
-    fn into_problem(self) -> Problem {
-        let more = if self.total > self.listed.len() {
-            format!(" (the first {} listed)", self.listed.len())
-        } else {
-            String::new()
-        };
-        let mut p = Problem::unprocessable(format!(
-            "{} invalid field(s) in the upload{more}; nothing was stored",
-            self.total
-        ));
-        for (pointer, detail) in self.listed {
-            p = p.with_error(pointer, detail);
-        }
-        p
-    }
-}
-
-/// Member `key` of `obj` as a string: `None` when absent or null (an error
-/// when `required`) or not a string (the error recorded).
-fn string<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    pointer: &str,
-    required: bool,
-    errors: &mut Errors,
-) -> Option<&'a str> {
-    match obj.get(key) {
-        None | Some(Value::Null) => {
-            if required {
-                errors.push(format!("{pointer}/{key}"), "required");
-            }
-            None
-        }
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => {
-            errors.push(format!("{pointer}/{key}"), "must be a string");
-            None
-        }
-    }
-}
-
 /// Member `key` of `obj` as an RFC 3339 time, when present.
 fn time(
     obj: &Map<String, Value>,
@@ -362,7 +306,7 @@ fn read_indicator(item: &Value, pointer: &str, errors: &mut Errors) -> Option<In
         errors.push(pointer.to_owned(), "must be an object");
         return None;
     };
-    let before = errors.total;
+    let before = errors.total();
     for key in obj.keys() {
         if !INDICATOR_MEMBERS.contains(&key.as_str()) {
             errors.push(
@@ -464,7 +408,7 @@ fn read_indicator(item: &Value, pointer: &str, errors: &mut Errors) -> Option<In
     if let Err(e) = check_example(example) {
         errors.push(format!("{pointer}/example"), e);
     }
-    if errors.total > before {
+    if errors.total() > before {
         return None;
     }
     Some(Indicator {
@@ -502,7 +446,7 @@ fn read_upload(doc: &Value) -> Result<(String, Vec<Indicator>), Problem> {
         string(root, "sensor", "", true, &mut errors).and_then(|s| match check_sensor(s) {
             Ok(()) => Some(s.trim().to_owned()),
             Err(e) => {
-                errors.push("/sensor".into(), e);
+                errors.push("/sensor", e);
                 None
             }
         });
@@ -528,12 +472,10 @@ fn read_upload(doc: &Value) -> Result<(String, Vec<Indicator>), Problem> {
                 }
             }
         }
-        None | Some(Value::Null) => errors.push("/indicators".into(), "required"),
-        Some(_) => errors.push("/indicators".into(), "must be an array"),
+        None | Some(Value::Null) => errors.push("/indicators", "required"),
+        Some(_) => errors.push("/indicators", "must be an array"),
     }
-    if errors.total > 0 {
-        return Err(errors.into_problem());
-    }
+    errors.result("upload")?;
     let Some(sensor) = sensor else {
         // A missing sensor recorded an error above.
         return Err(Problem::internal_logged(

@@ -226,16 +226,7 @@ pub async fn run(cmd: CaseCmd) -> Result<ExitCode> {
                     let due = d["due"].as_str().unwrap_or("-");
                     let left = due
                         .parse::<jiff::Timestamp>()
-                        .map(|t| {
-                            let s = t.as_second() - now.as_second();
-                            let (sign, s) = if s < 0 { ("-", -s) } else { ("", s) };
-                            format!(
-                                "{sign}{}d{:02}h{:02}m",
-                                s / 86_400,
-                                (s % 86_400) / 3600,
-                                (s % 3600) / 60
-                            )
-                        })
+                        .map(|t| crate::duties_cmd::left(t, now))
                         .unwrap_or_default();
                     writeln!(
                         out,

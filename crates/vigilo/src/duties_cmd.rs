@@ -62,7 +62,8 @@ fn read_doc<T: serde::de::DeserializeOwned>(path: &PathBuf, what: &str) -> Resul
         .map_err(|e| anyhow::anyhow!("{}: {what}: {}: {}", path.display(), e.path(), e.inner()))
 }
 
-fn left(due: Timestamp, now: Timestamp) -> String {
+/// Time from `now` to `due` as `[-]DdHHhMMm`.
+pub(crate) fn left(due: Timestamp, now: Timestamp) -> String {
     let secs = due.as_second() - now.as_second();
     let (sign, s) = if secs < 0 { ("-", -secs) } else { ("", secs) };
     format!(
