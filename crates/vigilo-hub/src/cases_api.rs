@@ -266,6 +266,8 @@ pub struct CaseList {
 /// One duty of one case (the engine's duty with the case it belongs to).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseDuty {
+    /// `{case id}/{rule}/{stage}`.
+    pub id: String,
     pub case_id: String,
     pub case_title: String,
     /// `rule`, `title`, `stage`, `recipient`, `due` (RFC 3339 or null),
@@ -685,6 +687,80 @@ fn status_name(d: &Duty) -> String {
     }
 }
 
+/// A duty's id: `{case id}/{rule}/{stage}` (what `vigilo duties explain`
+/// takes).
+pub(crate) fn duty_id(case_id: &str, rule: &str, stage: &str) -> String {
+    format!("{case_id}/{rule}/{stage}")
+}
+
+/// The duties of every case of an organisation, computed at `now` from its
+/// stored profile, optionally only those of one status (`open`, ...),
+/// soonest due first; duties with no due instant last. The one place the
+/// API, the CLI's `duties list` and the reminder job get duties from.
+pub(crate) async fn org_duties(
+    store: &vigilo_store::Store,
+    org_id: &str,
+    wanted: Option<&str>,
+    now: Timestamp,
+) -> Result<DutyList, Problem> {
+    let rules = rules()?;
+    let stored = store
+        .get_profile(&vigilo_store::Actor::system(), org_id, false)
+        .await
+        .map_err(store_problem)?;
+    let profile = duty_profile(stored.as_ref());
+    let records = store
+        .list_case_records(org_id, None)
+        .await
+        .map_err(store_problem)?;
+    let mut list = DutyList {
+        duties: Vec::new(),
+        conflicts: Vec::new(),
+        errors: Vec::new(),
+    };
+    for r in &records {
+        let computed = vigilo_duties::compute(rules, &profile, &facts(r)?, now);
+        match computed {
+            Ok(c) => {
+                list.duties.extend(
+                    c.duties
+                        .into_iter()
+                        .filter(|d| wanted.is_none_or(|w| status_name(d) == w))
+                        .map(|duty| CaseDuty {
+                            id: duty_id(&r.case.id, &duty.rule, &duty.stage),
+                            case_id: r.case.id.clone(),
+                            case_title: r.case.title.clone(),
+                            duty,
+                        }),
+                );
+                list.conflicts
+                    .extend(c.conflicts.into_iter().map(|f| CaseConflict {
+                        case_id: r.case.id.clone(),
+                        rule: f.rule,
+                        with: f.with,
+                        action: f.action,
+                    }));
+            }
+            Err(e) => list.errors.push(CaseDutyError {
+                case_id: r.case.id.clone(),
+                detail: e.to_string(),
+            }),
+        }
+    }
+    list.duties.sort_by(|a, b| {
+        let due = match (a.duty.due, b.duty.due) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        due.then_with(|| a.case_id.cmp(&b.case_id))
+            .then_with(|| a.duty.rule.cmp(&b.duty.rule))
+            .then_with(|| a.duty.stage.cmp(&b.duty.stage))
+    });
+    Ok(list)
+}
+
 // ----- handlers -----
 
 /// Opens a case. Validated whole (422 naming each bad field's JSON
@@ -931,59 +1007,14 @@ async fn list_duties(
             return Err(Problem::bad_request(format!("status: {m}")).with_error("/status", m));
         }
     };
-    let now = Timestamp::now();
-    let rules = rules()?;
-    let profile = profile_of(&state, &auth).await?;
-    let records = state
-        .store
-        .list_case_records(&auth.principal.org_id, None)
-        .await
-        .map_err(store_problem)?;
-    let mut list = DutyList {
-        duties: Vec::new(),
-        conflicts: Vec::new(),
-        errors: Vec::new(),
-    };
-    for r in &records {
-        let computed = vigilo_duties::compute(rules, &profile, &facts(r)?, now);
-        match computed {
-            Ok(c) => {
-                list.duties.extend(
-                    c.duties
-                        .into_iter()
-                        .filter(|d| wanted.as_ref().is_none_or(|w| &status_name(d) == w))
-                        .map(|duty| CaseDuty {
-                            case_id: r.case.id.clone(),
-                            case_title: r.case.title.clone(),
-                            duty,
-                        }),
-                );
-                list.conflicts
-                    .extend(c.conflicts.into_iter().map(|f| CaseConflict {
-                        case_id: r.case.id.clone(),
-                        rule: f.rule,
-                        with: f.with,
-                        action: f.action,
-                    }));
-            }
-            Err(e) => list.errors.push(CaseDutyError {
-                case_id: r.case.id.clone(),
-                detail: e.to_string(),
-            }),
-        }
-    }
-    list.duties.sort_by(|a, b| {
-        let due = match (a.duty.due, b.duty.due) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        due.then_with(|| a.case_id.cmp(&b.case_id))
-            .then_with(|| a.duty.rule.cmp(&b.duty.rule))
-            .then_with(|| a.duty.stage.cmp(&b.duty.stage))
-    });
-    Ok(ApiJson(list))
+    org_duties(
+        &state.store,
+        &auth.principal.org_id,
+        wanted.as_deref(),
+        Timestamp::now(),
+    )
+    .await
+    .map(ApiJson)
 }
 
 #[cfg(test)]
