@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advisory;
+pub mod cvss;
 pub mod identity;
 pub mod indicator;
 pub mod inventory;
