@@ -33,7 +33,7 @@ pub use engine::{
 pub use engine::{
     is_business_day as engine_is_business_day, nth_business_day as engine_nth_business_day,
 };
-pub use model::{Calendar, Event, Facts, Profile, RulePack, Submission};
+pub use model::{Calendar, Condition, Event, Facts, Profile, RulePack, Submission};
 
 /// Everything that can go wrong, naming the file, the rule or the fact.
 #[derive(Debug, thiserror::Error)]

@@ -358,8 +358,9 @@ fn severity_of(json: &Value) -> Option<vigilo_core::Severity> {
     for entry in lists.flatten().filter_map(Value::as_array).flatten() {
         let ty = entry.get("type").and_then(Value::as_str).unwrap_or("");
         let score = entry.get("score").and_then(Value::as_str).unwrap_or("");
-        if ty.starts_with("CVSS_V3") {
-            if let Ok(s) = vigilo_core::severity::cvss3_base_score(score) {
+        if ty.starts_with("CVSS_V3") || ty == "CVSS_V4" {
+            if let Ok(c) = vigilo_core::cvss::parse(score) {
+                let s = c.score().base;
                 best = Some(best.map_or(s, |b: f64| b.max(s)));
             }
         }

@@ -107,6 +107,16 @@ pub fn write_bundle(input: &SightingsInput, out: &mut dyn Write) -> io::Result<(
     out.flush()
 }
 
+/// The CVEs a detector rule's hits are exploitation attempts of
+/// (`log4shell-jndi`: CVE-2021-44228 and CVE-2021-45046); none for a rule
+/// of no family.
+pub fn rule_cves(rule: &str) -> &'static [&'static str] {
+    FAMILIES
+        .iter()
+        .find(|f| f.rules.contains(&rule))
+        .map_or(&[], |f| f.cves)
+}
+
 /// An exploit family: the rules that detect it and the CVEs it exploits.
 struct Family {
     key: &'static str,

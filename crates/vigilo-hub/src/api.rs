@@ -590,6 +590,16 @@ pub struct ProfileBody {
     pub sectors: Vec<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The partnership agreements the organisation is bound by, as the rule
+    /// packs name them: `coordinator.member` (a coordinator's membership
+    /// agreement), `cn.miit.cooperation`.
+    #[serde(default)]
+    pub partnerships: Vec<String>,
+    /// The IANA time zone of each duty recipient whose deadlines count in
+    /// its local days: `{"coordinator": "Europe/Berlin"}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub recipient_zones: std::collections::BTreeMap<String, String>,
     /// Contact details (personal data): sealed at rest, shown only with
     /// `?reveal=true` to administrators, and every reveal is audited.
     #[schema(value_type = Option<Object>)]
@@ -631,6 +641,8 @@ async fn get_profile(
         jurisdictions: p.jurisdictions,
         sectors: p.sectors,
         roles: p.roles,
+        partnerships: p.partnerships,
+        recipient_zones: p.recipient_zones,
         security_contact: p.security_contact,
         updated_at: Some(rfc3339(p.updated_at)),
     }))
@@ -646,6 +658,66 @@ fn check_codes(pointer: &str, values: &[String]) -> ApiResult<()> {
             let msg = "must be 1-64 characters of letters, digits, '-' and '_'";
             return Err(Problem::unprocessable(format!("{pointer}/{i}: {msg}"))
                 .with_error(format!("{pointer}/{i}"), msg));
+        }
+    }
+    Ok(())
+}
+
+/// The partnership names the rule packs know (`{partnership: NAME}` in an
+/// `applies_if`), sorted.
+fn known_partnerships(rules: &vigilo_duties::Rules) -> Vec<String> {
+    fn walk(c: &vigilo_duties::Condition, out: &mut std::collections::BTreeSet<String>) {
+        if let Some(p) = &c.partnership {
+            out.insert(p.clone());
+        }
+        for list in [&c.all, &c.any].into_iter().flatten() {
+            for c in list {
+                walk(c, out);
+            }
+        }
+        if let Some(n) = &c.not {
+            walk(n, out);
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for pack in &rules.packs {
+        walk(&pack.applies_if, &mut out);
+    }
+    out.into_iter().collect()
+}
+
+/// Partnerships must be ones a rule pack knows (`coordinator.member`,
+/// `cn.miit.cooperation`): an unknown name would silently apply nothing.
+fn check_partnerships(names: &[String]) -> ApiResult<()> {
+    let known = known_partnerships(crate::cases_api::rules()?);
+    for (i, name) in names.iter().enumerate() {
+        if !known.contains(name) {
+            let msg = format!(
+                "unknown partnership {name:?}: the rule packs know {}",
+                known.join(", ")
+            );
+            return Err(Problem::unprocessable(format!("/partnerships/{i}: {msg}"))
+                .with_error(format!("/partnerships/{i}"), msg));
+        }
+    }
+    Ok(())
+}
+
+/// Recipient zones must be IANA time zones jiff knows.
+fn check_zones(zones: &std::collections::BTreeMap<String, String>) -> ApiResult<()> {
+    for (recipient, tz) in zones {
+        let pointer = crate::problem::pointer_push("/recipient_zones", recipient);
+        if recipient.is_empty() || recipient.len() > 128 {
+            return Err(
+                Problem::unprocessable(format!("{pointer}: bad recipient name"))
+                    .with_error(pointer, "recipient names are 1-128 characters"),
+            );
+        }
+        if let Err(e) = jiff::tz::TimeZone::get(tz) {
+            let msg = format!("{tz:?} is not a time zone this hub knows: {e}");
+            return Err(
+                Problem::unprocessable(format!("{pointer}: {msg}")).with_error(pointer, msg)
+            );
         }
     }
     Ok(())
@@ -670,6 +742,8 @@ async fn put_profile(
     check_codes("/jurisdictions", &req.jurisdictions)?;
     check_codes("/sectors", &req.sectors)?;
     check_codes("/roles", &req.roles)?;
+    check_partnerships(&req.partnerships)?;
+    check_zones(&req.recipient_zones)?;
     if let Some(c) = &req.security_contact {
         if !c.is_object() {
             return Err(Problem::unprocessable("security_contact must be an object")
@@ -681,6 +755,8 @@ async fn put_profile(
         jurisdictions: req.jurisdictions,
         sectors: req.sectors,
         roles: req.roles,
+        partnerships: req.partnerships,
+        recipient_zones: req.recipient_zones,
         security_contact: req.security_contact,
         updated_at: 0,
     };

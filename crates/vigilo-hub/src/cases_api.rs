@@ -13,8 +13,21 @@
 //!   "cvss_vector": "CVSS:3.1/AV:N/…",          // optional; CVSS:3.1/ or CVSS:4.0/
 //!   "cve_ids": ["CVE-2026-12345"],             // optional
 //!   "flags": {"product.made_available_in_eu": true},  // optional: the duty engine's case flags
-//!   "technical_details": "…" }                 // optional; sealed at rest
+//!   "technical_details": "…",                  // optional; sealed at rest
+//!   "impact": "…",                             // optional
+//!   "exploited": true,                         // optional (default false)
+//!   "exploited_evidence": "…",                 // required when exploited
+//!   "reporter_contact": {"name": "…", "email": "…", "pgp_key": "…"},  // optional; sealed
+//!   "embargo_until": "2026-12-01T09:00:00",    // optional: RFC 3339, or a local date-time
+//!   "embargo_tz": "Europe/Berlin",             //   in this IANA zone (required with it)
+//!   "linked_advisories": ["GHSA-jfh8-c2jp-5v3q"] }  // optional: advisory ids or aliases
 //! ```
+//!
+//! `PATCH /api/cases/{id}` changes the mutable fields (status, impact,
+//! exploited, exploited_evidence, embargo_until + embargo_tz,
+//! linked_advisories, cve_ids, cvss_vector; `null` clears a nullable one),
+//! validated whole together with what it leaves as it is. The case view
+//! shows `cvss` as `{"vector", "version"}`.
 //!
 //! Its facts are events with provenance (`POST /api/cases/{id}/events`:
 //! `{"event": "vuln.exploitation_aware", "at": "2026-10-02T07:15:00Z",
@@ -29,7 +42,9 @@
 //! Bodies are validated whole: every problem is a 422 naming its field's
 //! JSON pointer, and nothing is stored. Another organisation's case is a
 //! 404. Reading needs the `read` scope, writing and revealing the sealed
-//! technical details (`?reveal=technical_details`, audited) `write`.
+//! fields (`?reveal=technical_details`, `?reveal=reporter_contact` or both,
+//! comma-separated; each audited) `write`. Participants, messages,
+//! attachments and the public intake are in `case_parts_api`.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -46,13 +61,15 @@ use utoipa_axum::routes;
 use vigilo_core::Scope;
 use vigilo_duties::{Computation, Duty, DutyError, Facts, Profile, Rules};
 use vigilo_store::cases::{
-    MAX_COVERS, MAX_CVE_IDS, MAX_FLAGS, MAX_PRODUCTS, check_cve_id, check_cvss_vector,
-    check_description, check_flag_value, check_name, check_not_future, check_product,
-    check_provenance, check_technical_details, check_title,
+    MAX_COVERS, MAX_CVE_IDS, MAX_FLAGS, MAX_LINKED_ADVISORIES, MAX_PRODUCTS, check_advisory_id,
+    check_cve_id, check_cvss_vector, check_description, check_evidence, check_flag_value,
+    check_impact, check_name, check_not_future, check_product, check_provenance,
+    check_reporter_contact, check_technical_details, check_time_zone, check_title,
 };
 use vigilo_store::{
-    CaseEvent, CaseKind, CaseProduct, CaseRecord, CaseStatus, CaseSubmission, NewCase,
-    NewCaseEvent, NewCaseSubmission, OrgProfile, StoredCase, micros_to_rfc3339,
+    CaseEvent, CaseKind, CaseProduct, CaseRecord, CaseStatus, CaseSubmission, CaseUpdate,
+    DisclosureKind, Embargo, NewCase, NewCaseEvent, NewCaseSubmission, NewDisclosure, OrgProfile,
+    ReporterContact, SealedCaseField, StoredCase, micros_to_rfc3339,
 };
 
 use crate::ApiQuery as Query;
@@ -61,6 +78,9 @@ use crate::api::store_problem;
 use crate::auth::Auth;
 use crate::fields::{FieldErrors as Errors, object, string, unknown_members};
 use crate::json::ApiJson;
+use crate::outbound_api::{
+    Target, clear_disclosure, late_on_arrival, override_reason, stage_target,
+};
 use crate::problem::{Problem, ProblemBody, pointer_push};
 
 const KINDS: &str = "vulnerability, incident";
@@ -75,7 +95,7 @@ const DUTY_STATUSES: [&str; 7] = [
     "discharged",
     "target",
 ];
-const CASE_MEMBERS: [&str; 9] = [
+const CASE_MEMBERS: [&str; 16] = [
     "title",
     "kind",
     "status",
@@ -85,18 +105,39 @@ const CASE_MEMBERS: [&str; 9] = [
     "cve_ids",
     "flags",
     "technical_details",
+    "impact",
+    "exploited",
+    "exploited_evidence",
+    "reporter_contact",
+    "embargo_until",
+    "embargo_tz",
+    "linked_advisories",
 ];
+/// What `PATCH /api/cases/{id}` may change.
+const PATCH_MEMBERS: [&str; 10] = [
+    "status",
+    "override",
+    "impact",
+    "exploited",
+    "exploited_evidence",
+    "embargo_until",
+    "embargo_tz",
+    "linked_advisories",
+    "cve_ids",
+    "cvss_vector",
+];
+const CONTACT_MEMBERS: [&str; 3] = ["name", "email", "pgp_key"];
 const PRODUCT_MEMBERS: [&str; 3] = ["name", "version", "purl"];
 const EVENT_MEMBERS: [&str; 3] = ["event", "at", "source"];
-const SUBMISSION_MEMBERS: [&str; 5] = ["rule", "stage", "covers", "at", "evidence"];
-/// The one sealed field `?reveal=` names.
-const REVEAL_TECHNICAL_DETAILS: &str = "technical_details";
+const SUBMISSION_MEMBERS: [&str; 6] = ["rule", "stage", "covers", "at", "evidence", "override"];
+/// The sealed fields `?reveal=` names.
+const REVEALABLE: &str = "technical_details, reporter_contact";
 
 /// The rule packs and calendars embedded at build time, loaded once.
 static RULES: LazyLock<Result<Rules, String>> =
     LazyLock::new(|| Rules::embedded().map_err(|e| e.to_string()));
 
-fn rules() -> Result<&'static Rules, Problem> {
+pub(crate) fn rules() -> Result<&'static Rules, Problem> {
     RULES
         .as_ref()
         .map_err(|e| Problem::internal_logged(format!("loading the embedded rules: {e}")))
@@ -179,8 +220,58 @@ impl From<CaseSubmission> for SubmissionView {
     }
 }
 
-/// A case. `technical_details` is present only when revealed; `events` and
-/// `submissions` only on `GET /api/cases/{id}`.
+/// A CVSS vector, its version and its score (vigilo_core::cvss).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CvssView {
+    pub vector: String,
+    /// `3.0`, `3.1` or `4.0`.
+    pub version: String,
+    /// v3: the base score; v4.0: the CVSS-B/BT/BE/BTE score.
+    pub score: f64,
+    /// `none`, `low`, `medium`, `high`, `critical`.
+    pub severity: String,
+    /// v3 with temporal metrics: the temporal score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<f64>,
+    /// v3 with environmental metrics: the environmental score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environmental: Option<f64>,
+    /// v4.0: `CVSS-B`, `CVSS-BT`, `CVSS-BE` or `CVSS-BTE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nomenclature: Option<String>,
+}
+
+impl CvssView {
+    /// `None` for a vector that does not parse (stored before vectors were
+    /// scored); stored vectors are checked on the way in.
+    fn of(vector: &str) -> Option<Self> {
+        let cvss = vigilo_core::cvss::parse(vector).ok()?;
+        let score = cvss.score();
+        Some(CvssView {
+            vector: vector.to_owned(),
+            version: cvss.version().as_str().to_owned(),
+            score: score.base,
+            severity: score.severity.as_str().to_ascii_lowercase(),
+            temporal: score.temporal,
+            environmental: score.environmental,
+            nomenclature: score.nomenclature.map(|n| n.as_str().to_owned()),
+        })
+    }
+}
+
+/// How to reach whoever reported a case (personal data).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterContactView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pgp_key: Option<String>,
+}
+
+/// A case. `technical_details` and `reporter_contact` are present only when
+/// revealed; `events` and `submissions` only on `GET /api/cases/{id}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseView {
     pub id: String,
@@ -202,6 +293,27 @@ pub struct CaseView {
     /// Only with `?reveal=technical_details`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub technical_details: Option<String>,
+    /// The CVSS vector and its version (the same vector as `cvss_vector`).
+    pub cvss: Option<CvssView>,
+    pub impact: Option<String>,
+    pub exploited: bool,
+    pub exploited_evidence: Option<String>,
+    /// Whether the case has a (sealed) reporter contact.
+    pub has_reporter_contact: bool,
+    /// Only with `?reveal=reporter_contact`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter_contact: Option<ReporterContactView>,
+    /// The embargo instant, UTC (RFC 3339).
+    pub embargo_until: Option<String>,
+    /// The IANA time zone the embargo was set in.
+    pub embargo_tz: Option<String>,
+    /// The embargo instant in its zone (RFC 9557:
+    /// `2026-12-01T09:00:00+01:00[Europe/Berlin]`).
+    pub embargo_local: Option<String>,
+    /// Advisory ids or aliases.
+    pub linked_advisories: Vec<String>,
+    /// `api` or `intake` (the public intake).
+    pub origin: String,
     pub created_at: String,
     pub updated_at: String,
     pub created_by: String,
@@ -228,11 +340,26 @@ impl From<StoredCase> for CaseView {
                     purl: p.purl,
                 })
                 .collect(),
+            cvss: c.cvss_vector.as_deref().and_then(CvssView::of),
             cvss_vector: c.cvss_vector,
             cve_ids: c.cve_ids,
             flags: c.flags,
             has_technical_details: c.has_technical_details,
             technical_details: c.technical_details,
+            impact: c.impact,
+            exploited: c.exploited,
+            exploited_evidence: c.exploited_evidence,
+            has_reporter_contact: c.has_reporter_contact,
+            reporter_contact: c.reporter_contact.map(|r| ReporterContactView {
+                name: r.name,
+                email: r.email,
+                pgp_key: r.pgp_key,
+            }),
+            embargo_until: c.embargo.as_ref().map(|e| micros_to_rfc3339(e.until)),
+            embargo_local: c.embargo.as_ref().map(Embargo::local),
+            embargo_tz: c.embargo.map(|e| e.tz),
+            linked_advisories: c.linked_advisories,
+            origin: c.origin.as_str().to_owned(),
             created_at: micros_to_rfc3339(c.created_at),
             updated_at: micros_to_rfc3339(c.updated_at),
             created_by: c.created_by,
@@ -314,8 +441,8 @@ pub struct CasesQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RevealQuery {
-    /// `technical_details`: include the sealed technical details (`write`
-    /// scope; audited).
+    /// `technical_details`, `reporter_contact`, or both comma-separated:
+    /// include those sealed fields (`write` scope; each reveal audited).
     pub reveal: Option<String>,
 }
 
@@ -402,7 +529,11 @@ fn instant(obj: &Map<String, Value>, now: Timestamp, errors: &mut Errors) -> Opt
     }
 }
 
-fn read_product(item: &Value, pointer: &str, errors: &mut Errors) -> Option<CaseProduct> {
+pub(crate) fn read_product(
+    item: &Value,
+    pointer: &str,
+    errors: &mut Errors,
+) -> Option<CaseProduct> {
     let Some(obj) = item.as_object() else {
         errors.push(pointer, "must be an object with name, version and purl");
         return None;
@@ -496,6 +627,27 @@ fn read_case(doc: &Value) -> Result<NewCase, Problem> {
             "must be an object of flags (true/false, a string or a list of strings)",
         ),
     }
+    let impact = checked(root, "impact", false, check_impact, &mut errors);
+    let exploited = boolean(root, "exploited", &mut errors).unwrap_or(false);
+    let evidence = checked(
+        root,
+        "exploited_evidence",
+        false,
+        check_evidence,
+        &mut errors,
+    );
+    if exploited && root.get("exploited_evidence").is_none_or(Value::is_null) {
+        errors.push("/exploited_evidence", "required when exploited is true");
+    }
+    let reporter_contact = read_contact(root, "reporter_contact", &mut errors);
+    let embargo = read_embargo(root, &mut errors).flatten();
+    let linked_advisories = string_list(
+        root,
+        "linked_advisories",
+        MAX_LINKED_ADVISORIES,
+        check_advisory_id,
+        &mut errors,
+    );
     errors.result("case")?;
     match (title, kind, status) {
         (Some(title), Some(kind), Some(status)) => Ok(NewCase {
@@ -508,6 +660,12 @@ fn read_case(doc: &Value) -> Result<NewCase, Problem> {
             cve_ids,
             flags,
             technical_details: technical.map(str::to_owned),
+            impact: impact.map(str::to_owned),
+            exploited,
+            exploited_evidence: evidence.map(|e| e.trim().to_owned()),
+            reporter_contact,
+            embargo,
+            linked_advisories,
         }),
         _ => Err(Problem::internal_logged(
             "a case validated without its title or kind",
@@ -574,11 +732,151 @@ fn read_submission(doc: &Value, now: Timestamp) -> Result<NewCaseSubmission, Pro
     }
 }
 
-fn read_status_patch(doc: &Value) -> Result<CaseStatus, Problem> {
+/// Member `key` as true/false (`None` when absent or null, or not a boolean:
+/// the error recorded).
+fn boolean(obj: &Map<String, Value>, key: &str, errors: &mut Errors) -> Option<bool> {
+    match obj.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            errors.push(pointer_push("", key), "must be true or false");
+            None
+        }
+    }
+}
+
+/// Member `key` as a reporter contact `{"name", "email", "pgp_key"}`
+/// (absent or null: none).
+pub(crate) fn read_contact(
+    obj: &Map<String, Value>,
+    key: &str,
+    errors: &mut Errors,
+) -> Option<ReporterContact> {
+    let pointer = pointer_push("", key);
+    let item = obj.get(key).filter(|v| !v.is_null())?;
+    let Some(c) = item.as_object() else {
+        errors.push(pointer, "must be an object with name, email and pgp_key");
+        return None;
+    };
+    let before = errors.total();
+    unknown_members(c, &pointer, &CONTACT_MEMBERS, "a contact", errors);
+    let contact = ReporterContact {
+        name: string(c, "name", &pointer, false, errors).map(|s| s.trim().to_owned()),
+        email: string(c, "email", &pointer, false, errors).map(|s| s.trim().to_owned()),
+        pgp_key: string(c, "pgp_key", &pointer, false, errors).map(str::to_owned),
+    };
+    if errors.total() != before {
+        return None;
+    }
+    match check_reporter_contact(&contact) {
+        Ok(()) => Some(contact),
+        Err((member, m)) => {
+            let at = if member.is_empty() {
+                pointer
+            } else {
+                pointer_push(&pointer, member)
+            };
+            errors.push(at, m);
+            None
+        }
+    }
+}
+
+/// An embargo instant: RFC 3339 with an offset, or a local date-time
+/// (`2026-12-01T09:00:00`) or date (`2026-12-01`, midnight) in `tz`.
+fn embargo_instant(text: &str, tz: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t.as_microsecond());
+    }
+    let zone = jiff::tz::TimeZone::get(tz).map_err(|e| format!("time zone {tz:?}: {e}"))?;
+    let civil = text
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| {
+            text.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|_| {
+            "not an RFC 3339 time (2026-12-01T09:00:00Z), a local date-time \
+             (2026-12-01T09:00:00) or a date (2026-12-01)"
+                .to_owned()
+        })?;
+    civil
+        .to_zoned(zone)
+        .map(|z| z.timestamp().as_microsecond())
+        .map_err(|e| format!("not a time in {tz}: {e}"))
+}
+
+/// Members `embargo_until` and `embargo_tz`, which go together: `None` when
+/// both are absent, `Some(None)` when both are null (cleared), else the
+/// embargo (errors recorded).
+fn read_embargo(obj: &Map<String, Value>, errors: &mut Errors) -> Option<Option<Embargo>> {
+    let until_v = obj.get("embargo_until");
+    let tz_v = obj.get("embargo_tz");
+    if until_v.is_none() && tz_v.is_none() {
+        return None;
+    }
+    if until_v.is_none_or(Value::is_null) && tz_v.is_none_or(Value::is_null) {
+        return Some(None);
+    }
+    let tz = checked(obj, "embargo_tz", false, check_time_zone, errors);
+    let until = string(obj, "embargo_until", "", false, errors);
+    match (until, tz) {
+        (Some(until), Some(tz)) => match embargo_instant(until, tz) {
+            Ok(at) => Some(Some(Embargo {
+                until: at,
+                tz: tz.to_owned(),
+            })),
+            Err(m) => {
+                errors.push("/embargo_until", m);
+                None
+            }
+        },
+        (None, _) if until_v.is_none_or(Value::is_null) => {
+            errors.push("/embargo_until", "required with embargo_tz");
+            None
+        }
+        (_, None) if tz_v.is_none_or(Value::is_null) => {
+            errors.push(
+                "/embargo_tz",
+                "required with embargo_until: the IANA time zone the embargo is set in",
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Member `key` as a nullable string: `None` when absent, `Some(None)` when
+/// null, else the checked string.
+fn nullable(
+    obj: &Map<String, Value>,
+    key: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+    errors: &mut Errors,
+) -> Option<Option<String>> {
+    match obj.get(key) {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(_) => checked(obj, key, false, check, errors).map(|s| Some(s.trim().to_owned())),
+    }
+}
+
+/// Validates a case change whole.
+fn read_patch(doc: &Value) -> Result<CaseUpdate, Problem> {
     let root = object(doc, "change")?;
     let mut errors = Errors::default();
-    unknown_members(root, "", &["status"], "a case change", &mut errors);
-    let status = string(root, "status", "", true, &mut errors).and_then(|s| {
+    unknown_members(root, "", &PATCH_MEMBERS, "a case change", &mut errors);
+    if root.keys().all(|k| k == "override") {
+        errors.push(
+            "",
+            format!(
+                "nothing to change: give one of {}",
+                PATCH_MEMBERS.join(", ")
+            ),
+        );
+    }
+    let status = string(root, "status", "", false, &mut errors).and_then(|s| {
         let status = CaseStatus::parse(s);
         if status.is_none() {
             errors.push(
@@ -588,8 +886,43 @@ fn read_status_patch(doc: &Value) -> Result<CaseStatus, Problem> {
         }
         status
     });
+    let mut change = CaseUpdate {
+        status,
+        impact: nullable(root, "impact", check_impact, &mut errors),
+        exploited: boolean(root, "exploited", &mut errors),
+        exploited_evidence: nullable(root, "exploited_evidence", check_evidence, &mut errors),
+        embargo: read_embargo(root, &mut errors),
+        linked_advisories: None,
+        cve_ids: None,
+        cvss_vector: nullable(root, "cvss_vector", check_cvss_vector, &mut errors),
+    };
+    if root.get("exploited").is_some_and(Value::is_null) {
+        errors.push("/exploited", "must be true or false");
+    }
+    if change.exploited == Some(true) && root.get("exploited_evidence").is_some_and(Value::is_null)
+    {
+        errors.push("/exploited_evidence", "required when exploited is true");
+    }
+    if root.contains_key("linked_advisories") {
+        change.linked_advisories = Some(string_list(
+            root,
+            "linked_advisories",
+            MAX_LINKED_ADVISORIES,
+            check_advisory_id,
+            &mut errors,
+        ));
+    }
+    if root.contains_key("cve_ids") {
+        change.cve_ids = Some(string_list(
+            root,
+            "cve_ids",
+            MAX_CVE_IDS,
+            check_cve_id,
+            &mut errors,
+        ));
+    }
     errors.result("change")?;
-    status.ok_or_else(|| Problem::internal_logged("a status change validated without a status"))
+    Ok(change)
 }
 
 fn status_filter(status: Option<&str>) -> Result<Option<CaseStatus>, Problem> {
@@ -614,17 +947,18 @@ pub(crate) fn duty_profile(profile: Option<&OrgProfile>) -> Profile {
             roles: p.roles.clone(),
             jurisdictions: p.jurisdictions.clone(),
             sectors: p.sectors.clone(),
-            ..Profile::default()
+            partnerships: p.partnerships.clone(),
+            recipient_zones: p.recipient_zones.clone(),
         },
     }
 }
 
-fn timestamp(micros: i64) -> Result<Timestamp, Problem> {
+pub(crate) fn timestamp(micros: i64) -> Result<Timestamp, Problem> {
     Timestamp::from_microsecond(micros).map_err(Problem::internal_logged)
 }
 
 /// A case's facts as the duty engine reads them.
-fn facts(r: &CaseRecord) -> Result<Facts, Problem> {
+pub(crate) fn facts(r: &CaseRecord) -> Result<Facts, Problem> {
     let events = r
         .events
         .iter()
@@ -662,7 +996,7 @@ fn duty_problem(e: &DutyError) -> Problem {
         .with_error("", e.to_string())
 }
 
-async fn profile_of(state: &AppState, auth: &Auth) -> Result<Profile, Problem> {
+pub(crate) async fn profile_of(state: &AppState, auth: &Auth) -> Result<Profile, Problem> {
     let p = state
         .store
         .get_profile(&auth.actor, &auth.principal.org_id, false)
@@ -671,7 +1005,11 @@ async fn profile_of(state: &AppState, auth: &Auth) -> Result<Profile, Problem> {
     Ok(duty_profile(p.as_ref()))
 }
 
-async fn record_of(state: &AppState, auth: &Auth, id: &str) -> Result<CaseRecord, Problem> {
+pub(crate) async fn record_of(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+) -> Result<CaseRecord, Problem> {
     state
         .store
         .get_case(&auth.actor, &auth.principal.org_id, id, false)
@@ -767,7 +1105,7 @@ pub(crate) async fn org_duties(
 /// pointer); the technical details are sealed. Answers 201 with
 /// `Location: /api/cases/{id}`.
 #[utoipa::path(post, path = "/api/cases", tag = "cases",
-    request_body(content = Object, description = "`{\"title\": \"RCE in the gateway\", \"kind\": \"vulnerability\", \"status\": \"received\", \"description\": \"…\", \"products\": [{\"name\": \"gateway\", \"version\": \"2.3\", \"purl\": \"pkg:generic/gateway@2.3\"}], \"cvss_vector\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\", \"cve_ids\": [\"CVE-2026-12345\"], \"flags\": {\"product.made_available_in_eu\": true}, \"technical_details\": \"…\"}`: kind vulnerability or incident; status (default received) one of received, triaged, coordinating, fixed, disclosed, rejected, duplicate; CVSS vectors start with CVSS:3.1/ or CVSS:4.0/; flags are true/false, strings or lists of strings; only title and kind are required"),
+    request_body(content = Object, description = "`{\"title\": \"RCE in the gateway\", \"kind\": \"vulnerability\", \"status\": \"received\", \"description\": \"…\", \"products\": [{\"name\": \"gateway\", \"version\": \"2.3\", \"purl\": \"pkg:generic/gateway@2.3\"}], \"cvss_vector\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\", \"cve_ids\": [\"CVE-2026-12345\"], \"flags\": {\"product.made_available_in_eu\": true}, \"technical_details\": \"…\", \"impact\": \"…\", \"exploited\": true, \"exploited_evidence\": \"…\", \"reporter_contact\": {\"name\": \"…\", \"email\": \"…\", \"pgp_key\": \"…\"}, \"embargo_until\": \"2026-12-01T09:00:00\", \"embargo_tz\": \"Europe/Berlin\", \"linked_advisories\": [\"GHSA-jfh8-c2jp-5v3q\"]}`: kind vulnerability or incident; status (default received) one of received, triaged, coordinating, fixed, disclosed, rejected, duplicate; CVSS vectors start with CVSS:3.1/ or CVSS:4.0/; flags are true/false, strings or lists of strings; only title and kind are required"),
     responses((status = 201, body = CaseView),
         (status = 400, body = ProblemBody), (status = 401, body = ProblemBody),
         (status = 403, body = ProblemBody), (status = 413, body = ProblemBody),
@@ -825,8 +1163,10 @@ async fn list_cases(
 }
 
 /// One case with its events and submissions. The sealed technical details
-/// only with `?reveal=technical_details` (`write` scope), and every reveal
-/// is audited (`case.reveal`). Another organisation's case is a 404.
+/// and reporter contact only with `?reveal=technical_details`,
+/// `?reveal=reporter_contact` or both comma-separated (`write` scope), and
+/// every reveal is audited (`case.reveal` naming the field). Another
+/// organisation's case is a 404.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(
         ("id" = String, Path, description = "case id"), RevealQuery),
     responses((status = 200, body = CaseView), (status = 400, body = ProblemBody),
@@ -840,31 +1180,41 @@ async fn get_case(
     Query(q): Query<RevealQuery>,
 ) -> Result<ApiJson<CaseView>, Problem> {
     auth.require(Scope::Read)?;
-    let reveal = match q.reveal.as_deref().filter(|r| !r.is_empty()) {
-        None => false,
-        Some(REVEAL_TECHNICAL_DETAILS) => {
-            auth.require(Scope::Write)?;
-            true
+    let mut reveal = Vec::new();
+    for name in q.reveal.as_deref().unwrap_or_default().split(',') {
+        let name = name.trim();
+        if name.is_empty() {
+            continue;
         }
-        Some(other) => {
-            let m = format!("unknown field {other:?}: only {REVEAL_TECHNICAL_DETAILS} is sealed");
-            return Err(Problem::bad_request(format!("reveal: {m}")).with_error("/reveal", m));
+        match SealedCaseField::parse(name) {
+            Some(f) => reveal.push(f),
+            None => {
+                let m = format!("unknown field {name:?}: the sealed fields are {REVEALABLE}");
+                return Err(Problem::bad_request(format!("reveal: {m}")).with_error("/reveal", m));
+            }
         }
-    };
+    }
+    if !reveal.is_empty() {
+        auth.require(Scope::Write)?;
+    }
     let record = state
         .store
-        .get_case(&auth.actor, &auth.principal.org_id, &id, reveal)
+        .get_case_revealing(&auth.actor, &auth.principal.org_id, &id, &reveal)
         .await
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no case {id}")))?;
     Ok(ApiJson(CaseView::from(record)))
 }
 
-/// Changes a case's status (`{"status": "triaged"}`); audited with the old
-/// and new status.
+/// Changes a case's mutable fields: `status`, `impact`, `exploited`,
+/// `exploited_evidence` (required while exploited), `embargo_until` with
+/// `embargo_tz`, `linked_advisories`, `cve_ids`, `cvss_vector`; `null`
+/// clears a nullable one. Validated whole (422 naming each bad member's
+/// JSON pointer, nothing stored); audited (`case.update`, with the old and
+/// new status when it changes; a status change alone as `case.status`).
 #[utoipa::path(patch, path = "/api/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "case id")),
-    request_body(content = Object, description = "`{\"status\": \"triaged\"}`: one of received, triaged, coordinating, fixed, disclosed, rejected, duplicate"),
+    request_body(content = Object, description = "`{\"status\": \"triaged\", \"impact\": \"…\", \"exploited\": true, \"exploited_evidence\": \"…\", \"embargo_until\": \"2026-12-01T09:00:00\", \"embargo_tz\": \"Europe/Berlin\", \"linked_advisories\": [\"GHSA-…\"], \"cve_ids\": [\"CVE-2026-12345\"], \"cvss_vector\": \"CVSS:4.0/…\"}`: any subset; status one of received, triaged, coordinating, fixed, disclosed, rejected, duplicate"),
     responses((status = 200, body = CaseView), (status = 400, body = ProblemBody),
         (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
         (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)),
@@ -876,12 +1226,45 @@ async fn update_case(
     ApiJson(doc): ApiJson<Value>,
 ) -> Result<ApiJson<CaseView>, Problem> {
     auth.require(Scope::Write)?;
-    let status = read_status_patch(&doc)?;
-    let case = state
-        .store
-        .update_case_status(&auth.actor, &auth.principal.org_id, &id, status)
-        .await
-        .map_err(store_problem)?;
+    let change = read_patch(&doc)?;
+    let reason = read_override(&doc)?;
+    let store = &state.store;
+    let org = &auth.principal.org_id;
+    // Disclosing the case is a publication: the outbound guard decides.
+    let publication = match change.status {
+        Some(CaseStatus::Disclosed) => {
+            let record = record_of(&state, &auth, &id).await?;
+            if record.case.status == CaseStatus::Disclosed {
+                None
+            } else {
+                let target = Target::public();
+                let cleared = clear_disclosure(&state, &auth, &record, &target, reason).await?;
+                Some((target, cleared))
+            }
+        }
+        _ => None,
+    };
+    let case = match change.status {
+        // A status change alone is audited as such (`case.status`).
+        Some(status) if change.fields() == ["status"] => {
+            store
+                .update_case_status(&auth.actor, org, &id, status)
+                .await
+        }
+        _ => store.update_case(&auth.actor, org, &id, &change).await,
+    }
+    .map_err(store_problem)?;
+    if let Some((target, cleared)) = publication {
+        store
+            .record_disclosure(
+                &auth.actor,
+                org,
+                &id,
+                &cleared.disclosure(DisclosureKind::Publication, target, case.updated_at),
+            )
+            .await
+            .map_err(store_problem)?;
+    }
     Ok(ApiJson(CaseView::from(case)))
 }
 
@@ -908,6 +1291,8 @@ async fn add_event(
     let new = read_event(&doc, now)?;
     // The facts with this one must stay in order (the engine's check).
     let record = record_of(&state, &auth, &id).await?;
+    let profile = profile_of(&state, &auth).await?;
+    let before = vigilo_duties::compute(rules()?, &profile, &facts(&record)?, now).ok();
     let mut with = facts(&record)?;
     with.events.push(vigilo_duties::Event {
         event: new.event.clone(),
@@ -926,6 +1311,15 @@ async fn add_event(
         .add_case_event(&auth.actor, &auth.principal.org_id, &id, &new)
         .await
         .map_err(store_problem)?;
+    // A duty this fact made late on arrival is recorded as such.
+    if let Ok(after) = vigilo_duties::compute(rules()?, &profile, &with, now) {
+        let late = late_on_arrival(before.as_ref(), &after);
+        state
+            .store
+            .record_late_duties(&auth.actor, &auth.principal.org_id, &id, &event.id, &late)
+            .await
+            .map_err(store_problem)?;
+    }
     Ok((StatusCode::CREATED, ApiJson(EventView::from(event))).into_response())
 }
 
@@ -948,11 +1342,27 @@ async fn add_submission(
 ) -> Result<Response, Problem> {
     auth.require(Scope::Write)?;
     let new = read_submission(&doc, Timestamp::now())?;
-    let sub = state
+    let reason = read_override(&doc)?;
+    // A submission is a disclosure to the stage's recipient: the outbound
+    // guard decides, and the outbound log records it.
+    let record = record_of(&state, &auth, &id).await?;
+    let target = stage_target(&state, &auth, &new.rule, &new.stage).await?;
+    let cleared = clear_disclosure(&state, &auth, &record, &target, reason).await?;
+    let at = new.at;
+    let (_, sub) = state
         .store
-        .add_case_submission(&auth.actor, &auth.principal.org_id, &id, &new)
+        .record_disclosure(
+            &auth.actor,
+            &auth.principal.org_id,
+            &id,
+            &NewDisclosure {
+                submission: Some(new),
+                ..cleared.disclosure(DisclosureKind::Manual, target, at)
+            },
+        )
         .await
         .map_err(store_problem)?;
+    let sub = sub.ok_or_else(|| Problem::internal_logged("a submission was not recorded"))?;
     Ok((StatusCode::CREATED, ApiJson(SubmissionView::from(sub))).into_response())
 }
 
@@ -972,15 +1382,66 @@ async fn case_duties(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> Result<ApiJson<Computation>, Problem> {
+) -> Result<ApiJson<CaseDuties>, Problem> {
     auth.require(Scope::Read)?;
     let now = Timestamp::now();
     let record = record_of(&state, &auth, &id).await?;
     let profile = profile_of(&state, &auth).await?;
     let facts = facts(&record)?;
-    vigilo_duties::compute(rules()?, &profile, &facts, now)
-        .map(ApiJson)
-        .map_err(|e| duty_problem(&e))
+    let computation =
+        vigilo_duties::compute(rules()?, &profile, &facts, now).map_err(|e| duty_problem(&e))?;
+    let late_on_record = state
+        .store
+        .list_late_duties(&auth.principal.org_id, Some(&id))
+        .await
+        .map_err(store_problem)?
+        .into_iter()
+        .map(|l| LateDutyView {
+            rule: l.rule,
+            stage: l.stage,
+            due_before: l.due_before.map(micros_to_rfc3339),
+            due_after: micros_to_rfc3339(l.due_after),
+            event_id: l.event_id,
+            recorded_at: micros_to_rfc3339(l.recorded_at),
+        })
+        .collect();
+    Ok(ApiJson(CaseDuties {
+        computation,
+        late_on_record,
+    }))
+}
+
+/// A duty a recorded fact made late on arrival: its due instant was
+/// already past when the fact that fixed it was recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LateDutyView {
+    pub rule: String,
+    pub stage: String,
+    /// The due instant before the fact (none when the duty had none).
+    pub due_before: Option<String>,
+    pub due_after: String,
+    /// The event whose recording moved the anchor.
+    pub event_id: String,
+    pub recorded_at: String,
+}
+
+/// A case's duties, conflicts, and the duties made late on arrival.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDuties {
+    /// `duties` and `conflicts`, as `vigilo duties compute` prints them.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub computation: Computation,
+    pub late_on_record: Vec<LateDutyView>,
+}
+
+/// The optional `override` member of a body: `{"reason": "…"}`.
+fn read_override(doc: &Value) -> Result<Option<&str>, Problem> {
+    let root = object(doc, "body")?;
+    let mut errors = Errors::default();
+    let reason = override_reason(root, &mut errors);
+    errors.result("body")?;
+    Ok(reason)
 }
 
 /// The duties of every case of the caller's organisation, computed now,
@@ -1034,7 +1495,8 @@ mod tests {
         let c = read_case(&json!({
             "title": " RCE ", "kind": "vulnerability", "description": "d",
             "products": [{"name": "gw", "version": "2.3", "purl": "pkg:generic/gw@2.3"}],
-            "cvss_vector": "CVSS:4.0/AV:N/AC:L", "cve_ids": ["CVE-2026-12345"],
+            "cvss_vector": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "cve_ids": ["CVE-2026-12345"],
             "flags": {"product.offered_in": ["CN"], "vuln.actively_exploited": true},
             "technical_details": "x"
         }))
@@ -1132,6 +1594,8 @@ mod tests {
             jurisdictions: vec!["DE".into(), "EU".into()],
             sectors: vec!["cloud".into()],
             roles: vec!["manufacturer".into()],
+            partnerships: vec!["coordinator.member".into()],
+            recipient_zones: [("coordinator".to_owned(), "Europe/Berlin".to_owned())].into(),
             security_contact: None,
             updated_at: 0,
         }));
@@ -1139,6 +1603,8 @@ mod tests {
         assert_eq!(p.roles, ["manufacturer"]);
         assert_eq!(p.jurisdictions, ["DE", "EU"]);
         assert_eq!(p.sectors, ["cloud"]);
+        assert_eq!(p.partnerships, ["coordinator.member"]);
+        assert_eq!(p.recipient_zones["coordinator"], "Europe/Berlin");
         assert!(duty_profile(None).roles.is_empty());
     }
 }

@@ -10,14 +10,19 @@ pub mod advisories;
 pub mod api;
 mod assets_api;
 pub mod auth;
+pub mod case_parts_api;
 mod cases_api;
+mod coordinator_api;
 mod fields;
+pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod osv_api;
+mod outbound_api;
 pub mod problem;
 mod reports_api;
 mod sightings_api;
+mod webhooks_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,6 +60,14 @@ pub struct HubConfig {
     pub checkpoint_interval: Duration,
     /// How long graceful shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// The hub's public base URL (`https://coordinator.example`): the
+    /// issuer its signed receipts name. `None`: receipts name `vigilo-hub`.
+    pub public_url: Option<String>,
+    /// How often the job runner looks for work (webhook reminders, retries).
+    pub job_poll_interval: Duration,
+    /// Whether webhook URLs may name loopback, private and other non-public
+    /// addresses (off: SSRF protection).
+    pub webhook_allow_private: bool,
 }
 
 impl Default for HubConfig {
@@ -65,6 +78,9 @@ impl Default for HubConfig {
             token_cache_ttl: Duration::from_secs(1),
             checkpoint_interval: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
+            public_url: None,
+            job_poll_interval: Duration::from_secs(30),
+            webhook_allow_private: false,
         }
     }
 }
@@ -78,6 +94,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub openapi: Arc<String>,
     pub advisories: advisories::AdvisoryCache,
+    /// The public intake's proof-of-work key, used challenges and rate limits.
+    pub intake: Arc<case_parts_api::IntakeGuard>,
+    /// The issuer receipts name: the public URL, or `vigilo-hub`.
+    pub issuer: Arc<str>,
+    /// [`HubConfig::webhook_allow_private`].
+    pub allow_private_webhooks: bool,
 }
 
 #[derive(OpenApi)]
@@ -91,6 +113,10 @@ pub struct AppState {
         (name = "assets", description = "Scanned inventories (assets) uploaded by `vigilo scan --upload`"),
         (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
         (name = "cases", description = "Cases (vulnerability reports and incidents), their facts, submissions and duties"),
+        (name = "webhooks", description = "Outbound webhooks: duty reminders and overdue alerts, HMAC-signed, retried, with a delivery log"),
+        (name = "outbound", description = "Recipients, disclosures checked against the rule packs' constraints, submissions to other hubs with verified receipts"),
+        (name = "coordinator", description = "On a coordinator hub: which member organisations knew of a vulnerability, since when, and when they reported"),
+        (name = "intake", description = "The public intake: outside finders report vulnerabilities without an account"),
         (name = "reports", description = "Reports submitted to this hub as a coordinator, answered with signed receipts"),
         (name = "osv", description = "OSV-compatible query API (osv.dev shapes)"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -175,7 +201,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(assets_api::router())
         .merge(sightings_api::router())
         .merge(cases_api::router())
+        .merge(case_parts_api::router())
         .merge(reports_api::router())
+        .merge(webhooks_api::router())
+        .merge(outbound_api::router())
+        .merge(coordinator_api::router())
 }
 
 /// Builds the application.
@@ -188,6 +218,15 @@ pub fn app(store: Store, config: &HubConfig) -> (Router, AppState) {
         metrics: Arc::new(Metrics::new()),
         openapi: Arc::new(doc.to_pretty_json().unwrap_or_default()),
         advisories: advisories::AdvisoryCache::default(),
+        intake: Arc::new(case_parts_api::IntakeGuard::new()),
+        issuer: Arc::from(
+            config
+                .public_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/'))
+                .unwrap_or(reports_api::ISSUER),
+        ),
+        allow_private_webhooks: config.webhook_allow_private,
     };
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let router = router
@@ -286,6 +325,14 @@ pub async fn serve(
             }
         }
     });
+    let (runner_stop, runner_rx) = tokio::sync::watch::channel(false);
+    let runner = match jobs::Runner::new(store.clone(), jobs::RunnerConfig::from_hub(&config)) {
+        Ok(r) => Some(tokio::spawn(r.run(runner_rx))),
+        Err(e) => {
+            tracing::error!(error = %e, "starting the job runner failed: no webhook will be sent");
+            None
+        }
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grace = config.shutdown_grace;
     let server = axum::serve(
@@ -309,6 +356,16 @@ pub async fn serve(
     }
     checkpointer.abort();
     refresher.abort();
+    let _ = runner_stop.send(true);
+    if let Some(mut runner) = runner {
+        // Let a tick under way finish its deliveries (each bounded by its timeout).
+        if tokio::time::timeout(Duration::from_secs(15), &mut runner)
+            .await
+            .is_err()
+        {
+            runner.abort();
+        }
+    }
     if let Err(e) = store.checkpoint().await {
         tracing::warn!(error = %e, "final audit checkpoint failed");
     }

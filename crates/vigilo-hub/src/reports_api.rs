@@ -193,7 +193,7 @@ async fn submit_report(
             sub.report,
             sub.rule,
             sub.stage,
-            ISSUER,
+            &state.issuer,
         )
         .await
         .map_err(store_problem)?;

@@ -5,6 +5,12 @@
 //! (`product.made_available_in_eu: true`) and its technical details, which
 //! are **sealed** (envelope encryption, [`FieldRef`] `cases.technical_details`)
 //! and opened only when a caller asks, each opening audited (`case.reveal`).
+//! So is the reporter's contact (personal data, `cases.reporter_contact`).
+//! A case also records its impact, whether it is exploited (with evidence),
+//! its embargo (an instant and the IANA time zone it was set in), the
+//! advisories it is linked to and where it came from (`api` or the public
+//! `intake`); its participants, messages and attachments live in
+//! [`crate::case_parts`].
 //!
 //! The facts of a case are *events with provenance* ([`CaseEvent`]: what
 //! happened, when, who says so, who recorded it and when), never bare dates;
@@ -47,6 +53,20 @@ pub const MAX_NAME: usize = 128;
 pub const MAX_PROVENANCE: usize = 4096;
 /// Most stages one submission may cover.
 pub const MAX_COVERS: usize = 20;
+/// Longest impact statement, in bytes.
+pub const MAX_IMPACT: usize = 16 * 1024;
+/// Most advisories one case may link to.
+pub const MAX_LINKED_ADVISORIES: usize = 100;
+/// Longest advisory id or alias, in bytes.
+pub const MAX_ADVISORY_ID: usize = 128;
+/// Longest reporter name, in bytes.
+pub const MAX_REPORTER_NAME: usize = 200;
+/// Longest reporter e-mail address, in bytes.
+pub const MAX_REPORTER_EMAIL: usize = 254;
+/// Longest reporter PGP key (ASCII armour), in bytes.
+pub const MAX_REPORTER_PGP_KEY: usize = 16 * 1024;
+/// Longest IANA time zone name, in bytes.
+pub const MAX_TIME_ZONE: usize = 64;
 /// How far in the future an event or submission may lie (clock skew), in
 /// microseconds: five minutes.
 pub const MAX_FUTURE_MICROS: i64 = 5 * 60 * 1_000_000;
@@ -116,6 +136,126 @@ impl CaseStatus {
     }
 }
 
+/// Where a case came from: the API (or the CLI, its client) or the public
+/// intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOrigin {
+    Api,
+    Intake,
+}
+
+impl CaseOrigin {
+    pub const ALL: [CaseOrigin; 2] = [CaseOrigin::Api, CaseOrigin::Intake];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseOrigin::Api => "api",
+            CaseOrigin::Intake => "intake",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CaseOrigin> {
+        CaseOrigin::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The sealed fields of a case, which a reader opens by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SealedCaseField {
+    TechnicalDetails,
+    ReporterContact,
+}
+
+impl SealedCaseField {
+    pub const ALL: [SealedCaseField; 2] = [
+        SealedCaseField::TechnicalDetails,
+        SealedCaseField::ReporterContact,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SealedCaseField::TechnicalDetails => "technical_details",
+            SealedCaseField::ReporterContact => "reporter_contact",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SealedCaseField> {
+        SealedCaseField::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// How to reach whoever reported a case: personal data, sealed at rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReporterContact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgp_key: Option<String>,
+}
+
+/// An embargo (publication date): the instant, and the IANA time zone it
+/// was agreed in (`Europe/Berlin`), so that it reads back as it was set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Embargo {
+    /// Micros, UTC.
+    pub until: i64,
+    /// An IANA time zone name.
+    pub tz: String,
+}
+
+impl Embargo {
+    /// The embargo instant in its time zone, RFC 9557
+    /// (`2026-12-01T09:00:00+01:00[Europe/Berlin]`); the UTC instant when
+    /// the zone is unknown.
+    pub fn local(&self) -> String {
+        let Ok(t) = jiff::Timestamp::from_microsecond(self.until) else {
+            return self.until.to_string();
+        };
+        match jiff::tz::TimeZone::get(&self.tz) {
+            Ok(tz) => t.to_zoned(tz).to_string(),
+            Err(_) => t.to_string(),
+        }
+    }
+}
+
+/// A change to the mutable fields of a case: `None` leaves a field as it
+/// is; `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseUpdate {
+    pub status: Option<CaseStatus>,
+    pub impact: Option<Option<String>>,
+    pub exploited: Option<bool>,
+    pub exploited_evidence: Option<Option<String>>,
+    pub embargo: Option<Option<Embargo>>,
+    pub linked_advisories: Option<Vec<String>>,
+    pub cve_ids: Option<Vec<String>>,
+    pub cvss_vector: Option<Option<String>>,
+}
+
+impl CaseUpdate {
+    /// The names of the fields this change sets.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut add = |set: bool, name| {
+            if set {
+                out.push(name);
+            }
+        };
+        add(self.status.is_some(), "status");
+        add(self.impact.is_some(), "impact");
+        add(self.exploited.is_some(), "exploited");
+        add(self.exploited_evidence.is_some(), "exploited_evidence");
+        add(self.embargo.is_some(), "embargo");
+        add(self.linked_advisories.is_some(), "linked_advisories");
+        add(self.cve_ids.is_some(), "cve_ids");
+        add(self.cvss_vector.is_some(), "cvss_vector");
+        out
+    }
+}
+
 /// A product a case concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseProduct {
@@ -141,6 +281,15 @@ pub struct NewCase {
     pub flags: BTreeMap<String, serde_json::Value>,
     /// Sealed at rest.
     pub technical_details: Option<String>,
+    pub impact: Option<String>,
+    pub exploited: bool,
+    /// Required when `exploited`.
+    pub exploited_evidence: Option<String>,
+    /// Personal data: sealed at rest.
+    pub reporter_contact: Option<ReporterContact>,
+    pub embargo: Option<Embargo>,
+    /// Advisory ids or aliases.
+    pub linked_advisories: Vec<String>,
 }
 
 /// A case as stored.
@@ -160,6 +309,16 @@ pub struct StoredCase {
     pub has_technical_details: bool,
     /// The technical details, opened: only when asked for.
     pub technical_details: Option<String>,
+    pub impact: Option<String>,
+    pub exploited: bool,
+    pub exploited_evidence: Option<String>,
+    /// Whether the case has a (sealed) reporter contact.
+    pub has_reporter_contact: bool,
+    /// The reporter's contact, opened: only when asked for.
+    pub reporter_contact: Option<ReporterContact>,
+    pub embargo: Option<Embargo>,
+    pub linked_advisories: Vec<String>,
+    pub origin: CaseOrigin,
     /// Micros.
     pub created_at: i64,
     pub updated_at: i64,
@@ -217,6 +376,13 @@ pub struct CaseSubmission {
     pub recorded_at: i64,
 }
 
+/// A validated case with its sealed fields sealed, ready to insert.
+pub(crate) struct PreparedCase {
+    pub(crate) id: String,
+    technical: Option<Vec<u8>>,
+    contact: Option<Vec<u8>>,
+}
+
 /// A case with its facts and submissions, each in recording order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRecord {
@@ -234,9 +400,18 @@ fn technical_field<'a>(org_id: &'a str, case_id: &'a str) -> FieldRef<'a> {
     }
 }
 
+fn contact_field<'a>(org_id: &'a str, case_id: &'a str) -> FieldRef<'a> {
+    FieldRef {
+        table: "cases",
+        column: "reporter_contact",
+        row_id: case_id,
+        org_id,
+    }
+}
+
 // ----- validation (the hub checks the same first, naming JSON pointers) -----
 
-fn check_text(
+pub(crate) fn check_text(
     text: &str,
     max: usize,
     required: bool,
@@ -326,30 +501,9 @@ pub fn check_cve_id(id: &str) -> std::result::Result<(), String> {
 /// A CVSS vector string: `CVSS:3.1/…` or `CVSS:4.0/…` with metrics after the
 /// prefix (the vector is stored as given; scoring is not done here).
 pub fn check_cvss_vector(v: &str) -> std::result::Result<(), String> {
-    if v.len() > MAX_CVSS_VECTOR {
-        return Err(format!(
-            "{} bytes, longer than the limit of {MAX_CVSS_VECTOR}",
-            v.len()
-        ));
-    }
-    let rest = v
-        .strip_prefix("CVSS:3.1/")
-        .or_else(|| v.strip_prefix("CVSS:4.0/"))
-        .ok_or_else(|| "must start with CVSS:3.1/ or CVSS:4.0/".to_owned())?;
-    let ok = !rest.is_empty()
-        && rest.split('/').all(|m| {
-            m.split_once(':').is_some_and(|(k, val)| {
-                !k.is_empty()
-                    && !val.is_empty()
-                    && k.bytes().all(|b| b.is_ascii_alphanumeric())
-                    && val.bytes().all(|b| b.is_ascii_alphanumeric())
-            })
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err("metrics after the version must be METRIC:VALUE separated by '/'".into())
-    }
+    vigilo_core::cvss::parse(v)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// An event, flag, rule or stage name: 1-128 bytes of lower-case ASCII
@@ -393,6 +547,78 @@ pub fn check_flag_value(v: &serde_json::Value) -> std::result::Result<(), String
         }
         _ => Err("must be true/false, a string or a list of strings".into()),
     }
+}
+
+/// An impact statement: 1 byte to 16 KiB, no NUL.
+pub fn check_impact(text: &str) -> std::result::Result<(), String> {
+    check_text(text, MAX_IMPACT, true, true)
+}
+
+/// Evidence of exploitation: 1-4096 bytes, no NUL.
+pub fn check_evidence(text: &str) -> std::result::Result<(), String> {
+    check_provenance(text)
+}
+
+/// An IANA time zone name that jiff knows (`Europe/Berlin`, `UTC`).
+pub fn check_time_zone(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() || name.len() > MAX_TIME_ZONE {
+        return Err(format!(
+            "must be an IANA time zone name of 1-{MAX_TIME_ZONE} bytes"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+    {
+        return Err(format!("{name:?} is not an IANA time zone name"));
+    }
+    jiff::tz::TimeZone::get(name)
+        .map(|_| ())
+        .map_err(|_| format!("unknown time zone {name:?} (an IANA name such as Europe/Berlin)"))
+}
+
+/// An advisory id or alias: 1-128 bytes of ASCII letters, digits, `-`, `.`,
+/// `_` and `:` (`GHSA-jfh8-c2jp-5v3q`, `CVE-2021-44228`).
+pub fn check_advisory_id(id: &str) -> std::result::Result<(), String> {
+    if id.is_empty() || id.len() > MAX_ADVISORY_ID {
+        return Err(format!("must be 1-{MAX_ADVISORY_ID} bytes"));
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._:".contains(&b))
+    {
+        return Err(format!(
+            "{id:?} is not an advisory id (ASCII letters, digits, '-', '.', '_', ':')"
+        ));
+    }
+    Ok(())
+}
+
+/// A reporter contact: at least one of name (one line, 200 bytes), e-mail
+/// (254 bytes, one `@`, no spaces) and PGP key (16 KiB). The error names
+/// the member.
+pub fn check_reporter_contact(
+    c: &ReporterContact,
+) -> std::result::Result<(), (&'static str, String)> {
+    if c.name.is_none() && c.email.is_none() && c.pgp_key.is_none() {
+        return Err(("", "give at least one of name, email and pgp_key".into()));
+    }
+    if let Some(n) = &c.name {
+        check_text(n, MAX_REPORTER_NAME, true, false).map_err(|m| ("name", m))?;
+    }
+    if let Some(e) = &c.email {
+        check_text(e, MAX_REPORTER_EMAIL, true, false).map_err(|m| ("email", m))?;
+        let ok = e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        }) && !e.chars().any(char::is_whitespace);
+        if !ok {
+            return Err(("email", "not an e-mail address (name@domain)".into()));
+        }
+    }
+    if let Some(k) = &c.pgp_key {
+        check_text(k, MAX_REPORTER_PGP_KEY, true, true).map_err(|m| ("pgp_key", m))?;
+    }
+    Ok(())
 }
 
 /// An instant of a fact or submission: not more than five minutes after `now`.
@@ -442,6 +668,62 @@ fn validate_case(c: &NewCase) -> Result<()> {
         check_name(k).map_err(|m| StoreError::invalid("flags", format!("{k}: {m}")))?;
         check_flag_value(v).map_err(|m| StoreError::invalid("flags", format!("{k}: {m}")))?;
     }
+    if let Some(c) = &c.reporter_contact {
+        check_reporter_contact(c).map_err(|(member, m)| {
+            let at = if member.is_empty() {
+                String::new()
+            } else {
+                format!("{member}: ")
+            };
+            StoreError::invalid("reporter_contact", format!("{at}{m}"))
+        })?;
+    }
+    validate_mutable(
+        c.impact.as_deref(),
+        c.exploited,
+        c.exploited_evidence.as_deref(),
+        c.embargo.as_ref(),
+        &c.linked_advisories,
+    )
+}
+
+/// The fields a case change may set, checked together (evidence is required
+/// when the case is exploited).
+fn validate_mutable(
+    impact: Option<&str>,
+    exploited: bool,
+    evidence: Option<&str>,
+    embargo: Option<&Embargo>,
+    linked: &[String],
+) -> Result<()> {
+    if let Some(i) = impact {
+        check_impact(i).map_err(|m| StoreError::invalid("impact", m))?;
+    }
+    match evidence {
+        Some(e) => check_evidence(e).map_err(|m| StoreError::invalid("exploited_evidence", m))?,
+        None if exploited => {
+            return Err(StoreError::invalid(
+                "exploited_evidence",
+                "required when exploited is true",
+            ));
+        }
+        None => {}
+    }
+    if let Some(e) = embargo {
+        check_time_zone(&e.tz).map_err(|m| StoreError::invalid("embargo_tz", m))?;
+        if jiff::Timestamp::from_microsecond(e.until).is_err() {
+            return Err(StoreError::invalid("embargo_until", "out of range"));
+        }
+    }
+    if linked.len() > MAX_LINKED_ADVISORIES {
+        return Err(StoreError::invalid(
+            "linked_advisories",
+            format!("more than {MAX_LINKED_ADVISORIES} advisories"),
+        ));
+    }
+    for id in linked {
+        check_advisory_id(id).map_err(|m| StoreError::invalid("linked_advisories", m))?;
+    }
     Ok(())
 }
 
@@ -470,26 +752,37 @@ fn validate_submission(s: &NewCaseSubmission, now: i64) -> Result<()> {
 // ----- rows -----
 
 const CASE_COLUMNS: &str = "id, org_id, title, kind, status, description, products, cvss_vector, \
-     cve_ids, flags, technical_details, created_at, updated_at, created_by";
+     cve_ids, flags, technical_details, created_at, updated_at, created_by, impact, exploited, \
+     exploited_evidence, reporter_contact, embargo_until, embargo_tz, linked_advisories, origin";
 const EVENT_COLUMNS: &str = "id, case_id, org_id, event, at, source, recorded_by, recorded_at";
 const SUBMISSION_COLUMNS: &str =
     "id, case_id, org_id, rule, stage, covers, at, evidence, recorded_by, recorded_at";
 
-fn json_text<T: Serialize>(value: &T, what: &str) -> Result<String> {
+pub(crate) fn json_text<T: Serialize>(value: &T, what: &str) -> Result<String> {
     serde_json::to_string(value)
         .map_err(|e| StoreError::Invalid(format!("serialising {what}: {e}")))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text)
         .map_err(|e| StoreError::Invalid(format!("stored {what} is not valid JSON: {e}")))
 }
 
-/// A case row and its sealed technical details, if any.
-fn case_from_row(r: &AnyRow) -> Result<(StoredCase, Option<Vec<u8>>)> {
-    type Raw = (StoredCase, [String; 5], Option<Vec<u8>>);
+/// A case row with its sealed columns, still sealed.
+pub(crate) struct CaseRow {
+    pub(crate) case: StoredCase,
+    pub(crate) technical: Option<Vec<u8>>,
+    pub(crate) contact: Option<Vec<u8>>,
+}
+
+fn case_from_row(r: &AnyRow) -> Result<CaseRow> {
+    type Raw = (StoredCase, [String; 7], Option<Vec<u8>>, Option<Vec<u8>>);
     let raw = |r: &AnyRow| -> std::result::Result<Raw, sqlx::Error> {
         let sealed: Option<Vec<u8>> = r.try_get(10)?;
+        let contact: Option<Vec<u8>> = r.try_get(17)?;
+        let exploited: i64 = r.try_get(15)?;
+        let until: Option<i64> = r.try_get(18)?;
+        let tz: Option<String> = r.try_get(19)?;
         Ok((
             StoredCase {
                 id: r.try_get(0)?,
@@ -504,6 +797,14 @@ fn case_from_row(r: &AnyRow) -> Result<(StoredCase, Option<Vec<u8>>)> {
                 flags: BTreeMap::new(),
                 has_technical_details: sealed.is_some(),
                 technical_details: None,
+                impact: r.try_get(14)?,
+                exploited: exploited != 0,
+                exploited_evidence: r.try_get(16)?,
+                has_reporter_contact: contact.is_some(),
+                reporter_contact: None,
+                embargo: until.zip(tz).map(|(until, tz)| Embargo { until, tz }),
+                linked_advisories: Vec::new(),
+                origin: CaseOrigin::Api,
                 created_at: r.try_get(11)?,
                 updated_at: r.try_get(12)?,
                 created_by: r.try_get(13)?,
@@ -514,20 +815,30 @@ fn case_from_row(r: &AnyRow) -> Result<(StoredCase, Option<Vec<u8>>)> {
                 r.try_get(6)?,
                 r.try_get(8)?,
                 r.try_get(9)?,
+                r.try_get(20)?,
+                r.try_get(21)?,
             ],
             sealed,
+            contact,
         ))
     };
-    let (mut c, [kind, status, products, cve_ids, flags], sealed) =
+    let (mut c, [kind, status, products, cve_ids, flags, linked, origin], technical, contact) =
         raw(r).ctx("decoding a case")?;
     c.kind = CaseKind::parse(&kind)
         .ok_or_else(|| StoreError::Invalid(format!("stored case has unknown kind {kind:?}")))?;
     c.status = CaseStatus::parse(&status)
         .ok_or_else(|| StoreError::Invalid(format!("stored case has unknown status {status:?}")))?;
+    c.origin = CaseOrigin::parse(&origin)
+        .ok_or_else(|| StoreError::Invalid(format!("stored case has unknown origin {origin:?}")))?;
     c.products = from_json(&products, "case products")?;
     c.cve_ids = from_json(&cve_ids, "case CVE ids")?;
     c.flags = from_json(&flags, "case flags")?;
-    Ok((c, sealed))
+    c.linked_advisories = from_json(&linked, "case linked advisories")?;
+    Ok(CaseRow {
+        case: c,
+        technical,
+        contact,
+    })
 }
 
 fn event_from_row(r: &AnyRow) -> Result<CaseEvent> {
@@ -569,7 +880,7 @@ fn submission_from_row(r: &AnyRow) -> Result<CaseSubmission> {
     Ok(s)
 }
 
-fn not_found(case_id: &str) -> StoreError {
+pub(crate) fn not_found(case_id: &str) -> StoreError {
     StoreError::NotFound {
         kind: "case",
         id: case_id.to_owned(),
@@ -577,32 +888,74 @@ fn not_found(case_id: &str) -> StoreError {
 }
 
 impl Store {
-    /// Creates a case for `org_id`, sealing its technical details, in one
-    /// transaction with its audit event (`case.create`). Invalid input is a
-    /// [`StoreError::InvalidField`] and stores nothing.
+    /// Creates a case for `org_id`, sealing its technical details and the
+    /// reporter's contact, in one transaction with its audit event
+    /// (`case.create`). Invalid input is a [`StoreError::InvalidField`] and
+    /// stores nothing.
     pub async fn create_case(
         &self,
         actor: &Actor,
         org_id: &str,
         new: &NewCase,
     ) -> Result<StoredCase> {
+        let prepared = self.prepare_case(org_id, new).await?;
+        let mut tx = self.begin_write().await?;
+        let case = self
+            .insert_case(&mut tx, actor, org_id, new, &prepared, CaseOrigin::Api)
+            .await?;
+        tx.commit().await.ctx("storing a case")?;
+        Ok(case)
+    }
+
+    /// Validates a new case and seals its sealed fields under a fresh id.
+    pub(crate) async fn prepare_case(&self, org_id: &str, new: &NewCase) -> Result<PreparedCase> {
         validate_case(new)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let sealed = match &new.technical_details {
+        let technical = match &new.technical_details {
             Some(t) => Some(
                 self.seal(technical_field(org_id, &id), t.as_bytes())
                     .await?,
             ),
             None => None,
         };
+        let contact = match &new.reporter_contact {
+            Some(c) => {
+                let text = json_text(c, "reporter contact")?;
+                Some(
+                    self.seal(contact_field(org_id, &id), text.as_bytes())
+                        .await?,
+                )
+            }
+            None => None,
+        };
+        Ok(PreparedCase {
+            id,
+            technical,
+            contact,
+        })
+    }
+
+    /// Inside a transaction from [`Store::begin_write`]: inserts a prepared
+    /// case and appends its audit event (`case.create`).
+    pub(crate) async fn insert_case(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        org_id: &str,
+        new: &NewCase,
+        prepared: &PreparedCase,
+        origin: CaseOrigin,
+    ) -> Result<StoredCase> {
         let now = now_micros();
+        let id = prepared.id.clone();
         let products = json_text(&new.products, "case products")?;
         let cve_ids = json_text(&new.cve_ids, "case CVE ids")?;
         let flags = json_text(&new.flags, "case flags")?;
-        let mut tx = self.begin_write().await?;
+        let linked = json_text(&new.linked_advisories, "case linked advisories")?;
         sqlx::query(&format!(
             "INSERT INTO cases ({CASE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                     $15, $16, $17, $18, $19, $20, $21, $22)"
         ))
         .bind(id.clone())
         .bind(org_id)
@@ -614,26 +967,35 @@ impl Store {
         .bind(new.cvss_vector.clone())
         .bind(cve_ids)
         .bind(flags)
-        .bind(sealed.clone())
+        .bind(prepared.technical.clone())
         .bind(now)
         .bind(now)
         .bind(actor.actor.clone())
+        .bind(new.impact.clone())
+        .bind(i64::from(new.exploited))
+        .bind(new.exploited_evidence.clone())
+        .bind(prepared.contact.clone())
+        .bind(new.embargo.as_ref().map(|e| e.until))
+        .bind(new.embargo.as_ref().map(|e| e.tz.clone()))
+        .bind(linked)
+        .bind(origin.as_str())
         .execute(&mut *tx)
         .await
         .ctx("storing a case")?;
         self.append_audit(
-            &mut tx,
+            tx,
             actor,
             Some(org_id),
             "case.create",
             &format!("case:{id}"),
             Some(serde_json::json!({
                 "kind": new.kind.as_str(), "status": new.status.as_str(),
-                "technical_details": sealed.is_some(),
+                "technical_details": prepared.technical.is_some(),
+                "reporter_contact": prepared.contact.is_some(),
+                "origin": origin.as_str(),
             })),
         )
         .await?;
-        tx.commit().await.ctx("storing a case")?;
         Ok(StoredCase {
             id,
             org_id: org_id.to_owned(),
@@ -645,19 +1007,23 @@ impl Store {
             cvss_vector: new.cvss_vector.clone(),
             cve_ids: new.cve_ids.clone(),
             flags: new.flags.clone(),
-            has_technical_details: sealed.is_some(),
+            has_technical_details: prepared.technical.is_some(),
             technical_details: None,
+            impact: new.impact.clone(),
+            exploited: new.exploited,
+            exploited_evidence: new.exploited_evidence.clone(),
+            has_reporter_contact: prepared.contact.is_some(),
+            reporter_contact: None,
+            embargo: new.embargo.clone(),
+            linked_advisories: new.linked_advisories.clone(),
+            origin,
             created_at: now,
             updated_at: now,
             created_by: actor.actor.clone(),
         })
     }
 
-    async fn case_row(
-        &self,
-        org_id: &str,
-        case_id: &str,
-    ) -> Result<Option<(StoredCase, Option<Vec<u8>>)>> {
+    async fn case_row(&self, org_id: &str, case_id: &str) -> Result<Option<CaseRow>> {
         sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 AND org_id = $2"
         ))
@@ -679,6 +1045,15 @@ impl Store {
         })
     }
 
+    async fn open_contact(&self, c: &StoredCase, sealed: &[u8]) -> Result<ReporterContact> {
+        let plain = self
+            .open_sealed(contact_field(&c.org_id, &c.id), sealed)
+            .await?;
+        serde_json::from_slice(&plain).map_err(|_| {
+            StoreError::Decrypt(format!("cases.reporter_contact of {}: not a contact", c.id))
+        })
+    }
+
     /// One case of the organisation with its events and submissions; `None`
     /// when there is none, or it belongs to another organisation. With
     /// `reveal`, the sealed technical details are opened and the reading is
@@ -690,17 +1065,47 @@ impl Store {
         case_id: &str,
         reveal: bool,
     ) -> Result<Option<CaseRecord>> {
-        let Some((mut case, sealed)) = self.case_row(org_id, case_id).await? else {
+        let fields: &[SealedCaseField] = if reveal {
+            &[SealedCaseField::TechnicalDetails]
+        } else {
+            &[]
+        };
+        self.get_case_revealing(actor, org_id, case_id, fields)
+            .await
+    }
+
+    /// As [`Store::get_case`], opening the sealed fields named in `reveal`;
+    /// each field opened is audited (`case.reveal` naming the field).
+    pub async fn get_case_revealing(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        case_id: &str,
+        reveal: &[SealedCaseField],
+    ) -> Result<Option<CaseRecord>> {
+        let Some(row) = self.case_row(org_id, case_id).await? else {
             return Ok(None);
         };
-        if let (true, Some(blob)) = (reveal, &sealed) {
-            case.technical_details = Some(self.open_technical(&case, blob).await?);
+        let mut case = row.case;
+        for field in SealedCaseField::ALL {
+            if !reveal.contains(&field) {
+                continue;
+            }
+            match (field, &row.technical, &row.contact) {
+                (SealedCaseField::TechnicalDetails, Some(blob), _) => {
+                    case.technical_details = Some(self.open_technical(&case, blob).await?);
+                }
+                (SealedCaseField::ReporterContact, _, Some(blob)) => {
+                    case.reporter_contact = Some(self.open_contact(&case, blob).await?);
+                }
+                _ => continue,
+            }
             self.record(
                 actor,
                 Some(org_id),
                 "case.reveal",
                 &format!("case:{case_id}"),
-                Some(serde_json::json!({ "field": "technical_details" })),
+                Some(serde_json::json!({ "field": field.as_str() })),
             )
             .await?;
         }
@@ -724,15 +1129,11 @@ impl Store {
             .case_rows(org_id, status)
             .await?
             .into_iter()
-            .map(|(c, _)| c)
+            .map(|r| r.case)
             .collect())
     }
 
-    async fn case_rows(
-        &self,
-        org_id: &str,
-        status: Option<CaseStatus>,
-    ) -> Result<Vec<(StoredCase, Option<Vec<u8>>)>> {
+    async fn case_rows(&self, org_id: &str, status: Option<CaseStatus>) -> Result<Vec<CaseRow>> {
         let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE org_id = $1");
         if status.is_some() {
             sql.push_str(" AND status = $2");
@@ -794,7 +1195,7 @@ impl Store {
         status: Option<CaseStatus>,
     ) -> Result<Vec<CaseRecord>> {
         let rows = self.case_rows(org_id, status).await?;
-        self.with_facts(org_id, rows.into_iter().map(|(c, _)| c).collect())
+        self.with_facts(org_id, rows.into_iter().map(|r| r.case).collect())
             .await
     }
 
@@ -803,9 +1204,13 @@ impl Store {
     pub(crate) async fn export_case_records(&self, org_id: &str) -> Result<Vec<CaseRecord>> {
         let rows = self.case_rows(org_id, None).await?;
         let mut cases = Vec::with_capacity(rows.len());
-        for (mut c, sealed) in rows {
-            if let Some(blob) = &sealed {
+        for row in rows {
+            let mut c = row.case;
+            if let Some(blob) = &row.technical {
                 c.technical_details = Some(self.open_technical(&c, blob).await?);
+            }
+            if let Some(blob) = &row.contact {
+                c.reporter_contact = Some(self.open_contact(&c, blob).await?);
             }
             cases.push(c);
         }
@@ -833,7 +1238,7 @@ impl Store {
 
     /// Inside `tx`: checks that the case exists in the organisation (else
     /// [`StoreError::NotFound`]) and touches its `updated_at`.
-    async fn touch_case(
+    pub(crate) async fn touch_case(
         &self,
         tx: &mut sqlx::AnyConnection,
         org_id: &str,
@@ -990,7 +1395,7 @@ impl Store {
         .await
         .ctx("reading a case")?
         .ok_or_else(|| not_found(case_id))?;
-        let (mut case, _) = case_from_row(&row)?;
+        let mut case = case_from_row(&row)?.case;
         sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3 AND org_id = $4")
             .bind(status.as_str())
             .bind(now)
@@ -1010,6 +1415,119 @@ impl Store {
         .await?;
         tx.commit().await.ctx("updating a case's status")?;
         case.status = status;
+        case.updated_at = now;
+        Ok(case)
+    }
+
+    /// Changes the mutable fields of a case (status, impact, exploitation
+    /// and its evidence, embargo, linked advisories, CVE ids, CVSS vector),
+    /// checked together with what the change leaves as it is, in one
+    /// transaction with its audit event (`case.update`, naming the fields
+    /// set and, when it changes, the old and new status). Returns the case
+    /// as it now stands (sealed fields left out).
+    pub async fn update_case(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        case_id: &str,
+        change: &CaseUpdate,
+    ) -> Result<StoredCase> {
+        if let Some(v) = change.cvss_vector.as_ref().and_then(Option::as_ref) {
+            check_cvss_vector(v).map_err(|m| StoreError::invalid("cvss_vector", m))?;
+        }
+        if let Some(ids) = &change.cve_ids {
+            if ids.len() > MAX_CVE_IDS {
+                return Err(StoreError::invalid(
+                    "cve_ids",
+                    format!("more than {MAX_CVE_IDS} CVE ids"),
+                ));
+            }
+            for id in ids {
+                check_cve_id(id).map_err(|m| StoreError::invalid("cve_ids", m))?;
+            }
+        }
+        let now = now_micros();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 AND org_id = $2"
+        ))
+        .bind(case_id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .ctx("reading a case")?
+        .ok_or_else(|| not_found(case_id))?;
+        let mut case = case_from_row(&row)?.case;
+        let from = case.status;
+        if let Some(s) = change.status {
+            case.status = s;
+        }
+        if let Some(i) = &change.impact {
+            case.impact.clone_from(i);
+        }
+        if let Some(e) = change.exploited {
+            case.exploited = e;
+        }
+        if let Some(e) = &change.exploited_evidence {
+            case.exploited_evidence.clone_from(e);
+        }
+        if let Some(e) = &change.embargo {
+            case.embargo.clone_from(e);
+        }
+        if let Some(l) = &change.linked_advisories {
+            case.linked_advisories.clone_from(l);
+        }
+        if let Some(ids) = &change.cve_ids {
+            case.cve_ids.clone_from(ids);
+        }
+        if let Some(v) = &change.cvss_vector {
+            case.cvss_vector.clone_from(v);
+        }
+        validate_mutable(
+            case.impact.as_deref(),
+            case.exploited,
+            case.exploited_evidence.as_deref(),
+            case.embargo.as_ref(),
+            &case.linked_advisories,
+        )?;
+        sqlx::query(
+            "UPDATE cases SET status = $1, impact = $2, exploited = $3, exploited_evidence = $4, \
+             embargo_until = $5, embargo_tz = $6, linked_advisories = $7, cve_ids = $8, \
+             cvss_vector = $9, updated_at = $10 WHERE id = $11 AND org_id = $12",
+        )
+        .bind(case.status.as_str())
+        .bind(case.impact.clone())
+        .bind(i64::from(case.exploited))
+        .bind(case.exploited_evidence.clone())
+        .bind(case.embargo.as_ref().map(|e| e.until))
+        .bind(case.embargo.as_ref().map(|e| e.tz.clone()))
+        .bind(json_text(
+            &case.linked_advisories,
+            "case linked advisories",
+        )?)
+        .bind(json_text(&case.cve_ids, "case CVE ids")?)
+        .bind(case.cvss_vector.clone())
+        .bind(now)
+        .bind(case_id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .ctx("updating a case")?;
+        let mut detail = serde_json::json!({ "fields": change.fields() });
+        if from != case.status {
+            detail["status"] =
+                serde_json::json!({ "from": from.as_str(), "to": case.status.as_str() });
+        }
+        self.append_audit(
+            &mut tx,
+            actor,
+            Some(org_id),
+            "case.update",
+            &format!("case:{case_id}"),
+            Some(detail),
+        )
+        .await?;
+        tx.commit().await.ctx("updating a case")?;
         case.updated_at = now;
         Ok(case)
     }
@@ -1046,6 +1564,8 @@ mod tests {
             "CVSS:3.1/AV",
             "CVSS:3.1/AV:N//AC:L",
             "CVSS:4.0/AV:N AC:L",
+            "CVSS:3.1/AV:N/AC:L",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:Q",
         ] {
             assert!(check_cvss_vector(bad).is_err(), "{bad:?} accepted");
         }

@@ -14,7 +14,14 @@
 //! | `indicators.jsonl` | its indicators (from `vigilo logs --upload`) with their totals |
 //! | `sightings.jsonl` | every upload's sighting of each indicator |
 //! | `cases.jsonl` | its cases with their events and submissions, technical details decrypted |
+//! | `case_participants.jsonl` | the participants of its cases, contacts decrypted |
+//! | `case_messages.jsonl` | the messages of its cases' threads |
+//! | `case_attachments.jsonl` | its cases' attachments: metadata and content (base64), decrypted |
 //! | `received_reports.jsonl` | reports it submitted to this hub (as a coordinator), with their signed receipts |
+//! | `recipients.jsonl` | who it reports to (no tokens), with the pinned receipt keys |
+//! | `disclosures.jsonl` | its outbound log: every disclosure, overrides and the receipts other hubs signed |
+//! | `late_duties.jsonl` | duties a recorded fact made late on arrival |
+//! | `webhooks.jsonl` | its webhooks (no secrets) |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -299,9 +306,48 @@ impl Store {
                 "created_at": micros_to_rfc3339(c.created_at),
                 "updated_at": micros_to_rfc3339(c.updated_at), "created_by": c.created_by,
                 "events": events, "submissions": submissions,
+                "impact": c.impact, "exploited": c.exploited,
+                "exploited_evidence": c.exploited_evidence,
+                "reporter_contact": c.reporter_contact,
+                "embargo_until": c.embargo.as_ref().map(|e| micros_to_rfc3339(e.until)),
+                "embargo_tz": c.embargo.as_ref().map(|e| e.tz.clone()),
+                "linked_advisories": c.linked_advisories, "origin": c.origin.as_str(),
             }))?;
         }
         files.insert("cases.jsonl".to_owned(), w.finish()?);
+
+        // Their participants, messages and attachments, sealed content opened.
+        let parts = self.export_case_parts(&org.id).await?;
+        let mut w = JsonlWriter::create(&dir.join("case_participants.jsonl"))?;
+        for p in &parts.participants {
+            w.write(&serde_json::json!({
+                "id": p.id, "case_id": p.case_id, "role": p.role.as_str(), "name": p.name,
+                "contact": p.contact, "status": p.status.as_str(),
+                "created_at": micros_to_rfc3339(p.created_at),
+                "updated_at": micros_to_rfc3339(p.updated_at),
+            }))?;
+        }
+        files.insert("case_participants.jsonl".to_owned(), w.finish()?);
+        let mut w = JsonlWriter::create(&dir.join("case_messages.jsonl"))?;
+        for m in &parts.messages {
+            w.write(&serde_json::json!({
+                "id": m.id, "case_id": m.case_id, "participant_id": m.participant_id,
+                "kind": m.kind.as_str(), "author": m.author, "body": m.body,
+                "created_at": micros_to_rfc3339(m.created_at),
+            }))?;
+        }
+        files.insert("case_messages.jsonl".to_owned(), w.finish()?);
+        let mut w = JsonlWriter::create(&dir.join("case_attachments.jsonl"))?;
+        for (a, content) in &parts.attachments {
+            use base64::Engine as _;
+            w.write(&serde_json::json!({
+                "id": a.id, "case_id": a.case_id, "name": a.name, "media_type": a.media_type,
+                "size": a.size, "sha256": a.sha256,
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(content),
+                "created_at": micros_to_rfc3339(a.created_at), "created_by": a.created_by,
+            }))?;
+        }
+        files.insert("case_attachments.jsonl".to_owned(), w.finish()?);
 
         // Reports it submitted to this hub, with the signed receipts it was given.
         let mut w = JsonlWriter::create(&dir.join("received_reports.jsonl"))?;
@@ -313,6 +359,52 @@ impl Store {
             }))?;
         }
         files.insert("received_reports.jsonl".to_owned(), w.finish()?);
+
+        // Who it reports to (tokens stay sealed and are left out).
+        let mut w = JsonlWriter::create(&dir.join("recipients.jsonl"))?;
+        for r in self.list_recipients(&org.id, true).await? {
+            w.write(&serde_json::json!({
+                "id": r.id, "name": r.name, "kind": r.kind.as_str(), "country": r.country,
+                "role": r.role, "serves": r.serves, "url": r.url, "public_key": r.public_key,
+                "created_at": micros_to_rfc3339(r.created_at), "created_by": r.created_by,
+                "removed_at": r.removed_at.map(micros_to_rfc3339),
+            }))?;
+        }
+        files.insert("recipients.jsonl".to_owned(), w.finish()?);
+
+        // Its outbound log, with the receipts other hubs signed.
+        let mut w = JsonlWriter::create(&dir.join("disclosures.jsonl"))?;
+        for d in self.list_disclosures(&org.id, None).await? {
+            w.write(&serde_json::json!({
+                "id": d.id, "case_id": d.case_id, "kind": d.kind.as_str(),
+                "recipient_id": d.recipient_id, "recipient": d.recipient, "country": d.country,
+                "role": d.role, "violations": d.violations, "override_reason": d.override_reason,
+                "submission_id": d.submission_id, "digest": d.digest, "receipt": d.receipt,
+                "at": micros_to_rfc3339(d.at), "actor": d.actor,
+            }))?;
+        }
+        files.insert("disclosures.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("late_duties.jsonl"))?;
+        for l in self.list_late_duties(&org.id, None).await? {
+            w.write(&serde_json::json!({
+                "id": l.id, "case_id": l.case_id, "rule": l.rule, "stage": l.stage,
+                "due_before": l.due_before.map(micros_to_rfc3339),
+                "due_after": micros_to_rfc3339(l.due_after), "event_id": l.event_id,
+                "recorded_at": micros_to_rfc3339(l.recorded_at),
+            }))?;
+        }
+        files.insert("late_duties.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("webhooks.jsonl"))?;
+        for h in self.list_webhooks(&org.id).await? {
+            w.write(&serde_json::json!({
+                "id": h.id, "url": h.url, "events": h.events, "lead_times": h.lead_times,
+                "active": h.active, "created_at": micros_to_rfc3339(h.created_at),
+                "created_by": h.created_by,
+            }))?;
+        }
+        files.insert("webhooks.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

@@ -14,32 +14,50 @@
 pub mod advisories;
 pub mod assets;
 pub mod audit;
+pub mod case_parts;
 pub mod cases;
+pub mod coordinator;
 pub mod crypto;
 mod db;
 pub mod export;
 mod identity;
+pub mod jobs;
 mod keys;
+pub mod outbound;
 mod profile;
 pub mod reports;
 pub mod sightings;
+pub mod webhooks;
 
 use std::path::PathBuf;
 
 pub use advisories::{AdvisoryRecord, ImportCounts, StoredAdvisory};
 pub use assets::{Asset, AssetComponent, AssetUpload, ComponentHit, NewAsset, StoredComponent};
+pub use case_parts::{
+    Attachment, CaseMessage, IntakeReport, IntakeSettings, MessageKind, NewAttachment, NewMessage,
+    NewParticipant, Participant, ParticipantRole, ParticipantStatus,
+};
 pub use cases::{
-    CaseEvent, CaseKind, CaseProduct, CaseRecord, CaseStatus, CaseSubmission, NewCase,
-    NewCaseEvent, NewCaseSubmission, StoredCase,
+    CaseEvent, CaseKind, CaseOrigin, CaseProduct, CaseRecord, CaseStatus, CaseSubmission,
+    CaseUpdate, Embargo, NewCase, NewCaseEvent, NewCaseSubmission, ReporterContact,
+    SealedCaseField, StoredCase,
 };
 pub use db::{Backend, StoreOptions, VerifyReport, redact_url};
 pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,
 };
+pub use jobs::{Backoff, Enqueued, FailOutcome, Job, JobState, NewJob};
+pub use outbound::{
+    Disclosure, DisclosureKind, LateDuty, NewDisclosure, NewRecipient, Recipient, RecipientKind,
+};
 pub use profile::OrgProfile;
 pub use reports::ReceivedReport;
 pub use sightings::{
     IndicatorFilter, Page, SightingFilter, StoredIndicator, StoredSighting, UploadSummary,
+};
+pub use webhooks::{
+    Delivery, DeliveryAttempt, DeliveryLog, DeliveryState, NewDelivery, NewWebhook, NoticeKey,
+    Webhook,
 };
 
 /// The store's error type: every variant says what failed and on what.

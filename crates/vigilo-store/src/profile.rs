@@ -17,6 +17,15 @@ pub struct OrgProfile {
     pub sectors: Vec<String>,
     /// Its roles in coordination, e.g. `["vendor", "cloud-provider"]`.
     pub roles: Vec<String>,
+    /// The partnership agreements it is bound by, as the rule packs'
+    /// `applies_if` names them, e.g. `["coordinator.member"]` (a
+    /// coordinator's membership agreement).
+    #[serde(default)]
+    pub partnerships: Vec<String>,
+    /// The IANA time zone of each duty recipient whose deadlines count in
+    /// its local days, e.g. `{"coordinator": "Europe/Berlin"}`.
+    #[serde(default)]
+    pub recipient_zones: std::collections::BTreeMap<String, String>,
     /// Free-form contact details (JSON), sealed at rest.
     pub security_contact: Option<serde_json::Value>,
     pub updated_at: i64,
@@ -53,11 +62,13 @@ impl Store {
         let list = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO org_profiles (org_id, legal_name, jurisdictions, sectors, roles, security_contact, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO org_profiles (org_id, legal_name, jurisdictions, sectors, roles, security_contact, updated_at, \
+             partnerships, recipient_zones) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (org_id) DO UPDATE SET legal_name = excluded.legal_name, jurisdictions = excluded.jurisdictions, \
              sectors = excluded.sectors, roles = excluded.roles, security_contact = excluded.security_contact, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, partnerships = excluded.partnerships, \
+             recipient_zones = excluded.recipient_zones",
         )
         .bind(org_id)
         .bind(&profile.legal_name)
@@ -66,6 +77,8 @@ impl Store {
         .bind(list(&profile.roles))
         .bind(sealed)
         .bind(now_micros())
+        .bind(list(&profile.partnerships))
+        .bind(serde_json::to_string(&profile.recipient_zones).unwrap_or_else(|_| "{}".into()))
         .execute(&mut *tx)
         .await
         .ctx("storing an organisation profile")?;
@@ -90,7 +103,8 @@ impl Store {
         reveal: bool,
     ) -> Result<Option<OrgProfile>> {
         let row = sqlx::query(
-            "SELECT legal_name, jurisdictions, sectors, roles, security_contact, updated_at FROM org_profiles WHERE org_id = $1",
+            "SELECT legal_name, jurisdictions, sectors, roles, security_contact, updated_at, partnerships, \
+             recipient_zones FROM org_profiles WHERE org_id = $1",
         )
         .bind(org_id)
         .fetch_optional(self.pool())
@@ -126,6 +140,8 @@ impl Store {
             jurisdictions: json_list(&get(1)?),
             sectors: json_list(&get(2)?),
             roles: json_list(&get(3)?),
+            partnerships: json_list(&get(6)?),
+            recipient_zones: serde_json::from_str(&get(7)?).unwrap_or_default(),
             security_contact: contact,
             updated_at: r.try_get(5).ctx("decoding an organisation profile")?,
         }))

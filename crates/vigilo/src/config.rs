@@ -59,6 +59,15 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "VIGILO_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
+    /// The hub's public base URL (https://hub.example.org): the issuer its signed receipts name.
+    #[arg(long, env = "VIGILO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds between the job runner's rounds (webhook reminders, overdue alerts, retries).
+    #[arg(long, env = "VIGILO_JOB_POLL_INTERVAL")]
+    pub job_poll_interval: Option<u64>,
+    /// Let webhook URLs name loopback, private and other non-public addresses (default: refused, against SSRF).
+    #[arg(long, env = "VIGILO_WEBHOOK_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true")]
+    pub webhook_allow_private: Option<bool>,
 }
 
 /// The TOML file's schema; every key optional.
@@ -74,6 +83,9 @@ pub struct FileConfig {
     pub checkpoint_interval: Option<u64>,
     pub shutdown_grace: Option<u64>,
     pub db_max_connections: Option<u32>,
+    pub public_url: Option<String>,
+    pub job_poll_interval: Option<u64>,
+    pub webhook_allow_private: Option<bool>,
     pub log_format: Option<String>,
     pub log_level: Option<String>,
 }
@@ -158,6 +170,15 @@ impl ServeArgs {
                 .shutdown_grace
                 .or(file.shutdown_grace)
                 .map_or(d.shutdown_grace, Duration::from_secs),
+            public_url: self.public_url.clone().or_else(|| file.public_url.clone()),
+            job_poll_interval: self
+                .job_poll_interval
+                .or(file.job_poll_interval)
+                .map_or(d.job_poll_interval, |s| Duration::from_secs(s.max(1))),
+            webhook_allow_private: self
+                .webhook_allow_private
+                .or(file.webhook_allow_private)
+                .unwrap_or(d.webhook_allow_private),
         }
     }
 }

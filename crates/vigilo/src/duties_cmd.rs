@@ -1,12 +1,16 @@
 //! `vigilo duties`: reporting duties computed offline from an organisation
-//! profile and a case's facts (vigilo-duties).
+//! profile and a case's facts (vigilo-duties), or listed and explained from
+//! a hub (`/api/duties`, `/api/cases/{id}/duties`).
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
+use serde_json::{Value, json};
 use vigilo_duties::{Facts, Profile, Rules};
+
+use crate::case_cmd::{HubArgs, call};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DutiesFormat {
@@ -44,6 +48,31 @@ pub enum DutiesCmd {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// The organisation's duties on a hub, soonest due first, with the time
+    /// left (GET /api/duties).
+    List {
+        #[command(flatten)]
+        hub: HubArgs,
+        /// Only duties of this status: open, overdue, pending_trigger,
+        /// submitted, submitted_late, discharged, target.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: DutiesFormat,
+        /// Exit 1 when a duty is overdue.
+        #[arg(long)]
+        fail_on_overdue: bool,
+    },
+    /// How one duty's deadline was computed: the rule, the anchor event and
+    /// its provenance, the arithmetic, the days skipped and why.
+    Explain {
+        #[command(flatten)]
+        hub: HubArgs,
+        /// The duty id as `vigilo duties list` prints it: CASE/RULE/STAGE.
+        id: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: DutiesFormat,
+    },
 }
 
 fn load_rules(dir: Option<&PathBuf>) -> Result<Rules> {
@@ -74,7 +103,204 @@ pub(crate) fn left(due: Timestamp, now: Timestamp) -> String {
     )
 }
 
-pub fn run(cmd: DutiesCmd) -> Result<std::process::ExitCode> {
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `vigilo duties list`: one line per duty from the hub.
+async fn list(
+    hub: &HubArgs,
+    status: Option<&str>,
+    format: DutiesFormat,
+    fail_on_overdue: bool,
+) -> Result<std::process::ExitCode> {
+    let path = match status {
+        Some(s) => format!("/api/duties?status={s}"),
+        None => "/api/duties".to_owned(),
+    };
+    let list = call(hub, reqwest::Method::GET, &path, None).await?;
+    let duties = list["duties"].as_array().cloned().unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    match format {
+        DutiesFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        DutiesFormat::Table => {
+            let now = Timestamp::now();
+            for d in &duties {
+                let due = d["due"].as_str().and_then(|t| t.parse::<Timestamp>().ok());
+                let rem = due.map_or_else(String::new, |t| left(t, now));
+                let shown = due.map_or_else(
+                    || d["target"].as_str().unwrap_or("-").to_owned(),
+                    |t| t.to_string(),
+                );
+                writeln!(
+                    out,
+                    "{shown:<24} {rem:>12} {:<16} {} -> {}  {}",
+                    text(d, "status"),
+                    text(d, "id"),
+                    text(d, "recipient"),
+                    text(d, "case_title"),
+                )?;
+            }
+            for c in list["conflicts"].as_array().into_iter().flatten() {
+                writeln!(
+                    out,
+                    "conflict on case {}: {} vs {}: {}",
+                    text(c, "case_id"),
+                    text(c, "rule"),
+                    text(c, "with"),
+                    text(c, "action")
+                )?;
+            }
+            for e in list["errors"].as_array().into_iter().flatten() {
+                writeln!(
+                    out,
+                    "case {}: duties not computed: {}",
+                    text(e, "case_id"),
+                    text(e, "detail")
+                )?;
+            }
+        }
+    }
+    let overdue = duties.iter().any(|d| d["status"] == "overdue");
+    Ok(if fail_on_overdue && overdue {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}
+
+/// `vigilo duties explain CASE/RULE/STAGE`.
+async fn explain(hub: &HubArgs, id: &str, format: DutiesFormat) -> Result<()> {
+    let mut parts = id.splitn(3, '/');
+    let (Some(case), Some(rule), Some(stage)) = (parts.next(), parts.next(), parts.next()) else {
+        bail!("{id:?} is not a duty id: expected CASE/RULE/STAGE as `vigilo duties list` prints");
+    };
+    let computed = call(
+        hub,
+        reqwest::Method::GET,
+        &format!("/api/cases/{case}/duties"),
+        None,
+    )
+    .await?;
+    let Some(duty) = computed["duties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["rule"] == rule && d["stage"] == stage)
+    else {
+        bail!(
+            "case {case} has no duty {rule}/{stage} (its duties: {})",
+            computed["duties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| format!("{}/{}", text(d, "rule"), text(d, "stage")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let record = call(
+        hub,
+        reqwest::Method::GET,
+        &format!("/api/cases/{case}"),
+        None,
+    )
+    .await?;
+    let events: Vec<&Value> = record["events"].as_array().into_iter().flatten().collect();
+    let late: Vec<&Value> = computed["late_on_record"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["rule"] == rule && l["stage"] == stage)
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if format == DutiesFormat::Json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &json!({"id": id, "case": record["title"], "duty": duty, "events": events,
+                    "late_on_record": late}),
+        )?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "duty      {id}")?;
+    writeln!(out, "case      {}", text(&record, "title"))?;
+    writeln!(out, "rule      {rule}: {}", text(duty, "title"))?;
+    writeln!(
+        out,
+        "stage     {stage} -> {} ({} deadline)",
+        text(duty, "recipient"),
+        text(duty, "strictness")
+    )?;
+    let now = Timestamp::now();
+    match duty["due"]
+        .as_str()
+        .and_then(|t| t.parse::<Timestamp>().ok())
+    {
+        Some(due) => writeln!(out, "due       {due} ({} left)", left(due, now))?,
+        None => writeln!(
+            out,
+            "due       {}",
+            duty["target"].as_str().unwrap_or("no instant yet")
+        )?,
+    }
+    writeln!(out, "status    {}", text(duty, "status"))?;
+    if let Some(s) = duty["submitted"].as_str() {
+        writeln!(out, "submitted {s}")?;
+    }
+    if duty["unverified"] == true {
+        writeln!(
+            out,
+            "note      the rule pack marks parts of this rule unverified"
+        )?;
+    }
+    writeln!(out, "how the deadline was computed:")?;
+    for (i, step) in duty["explain"].as_array().into_iter().flatten().enumerate() {
+        writeln!(out, "  {}. {}", i + 1, step.as_str().unwrap_or_default())?;
+    }
+    if !events.is_empty() {
+        writeln!(out, "the case's facts (anchors are taken from these):")?;
+        for e in &events {
+            writeln!(
+                out,
+                "  {} {:<32} source: {}; recorded by {} at {}",
+                text(e, "at"),
+                text(e, "event"),
+                text(e, "source"),
+                text(e, "recorded_by"),
+                text(e, "recorded_at")
+            )?;
+        }
+    }
+    for l in late {
+        writeln!(
+            out,
+            "late on record: fact {} recorded at {} put the due instant at {}, already past",
+            text(l, "event_id"),
+            text(l, "recorded_at"),
+            text(l, "due_after")
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn run(cmd: DutiesCmd) -> Result<std::process::ExitCode> {
+    let cmd = match cmd {
+        DutiesCmd::List {
+            hub,
+            status,
+            format,
+            fail_on_overdue,
+        } => return list(&hub, status.as_deref(), format, fail_on_overdue).await,
+        DutiesCmd::Explain { hub, id, format } => {
+            explain(&hub, &id, format).await?;
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        other => other,
+    };
     let mut out = std::io::stdout().lock();
     match cmd {
         DutiesCmd::Compute {
@@ -121,6 +347,7 @@ pub fn run(cmd: DutiesCmd) -> Result<std::process::ExitCode> {
                 }
             }
         }
+        DutiesCmd::List { .. } | DutiesCmd::Explain { .. } => {}
         DutiesCmd::Rules { rules } => {
             let rules = load_rules(rules.as_ref())?;
             for p in &rules.packs {

@@ -353,7 +353,7 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Serve(args) => serve(args, &resolved).await,
         Command::Scan(args) => scan_cmd::scan(*args).await,
         Command::Logs(args) => logs_cmd::logs(*args).await,
-        Command::Duties(cmd) => duties_cmd::run(cmd),
+        Command::Duties(cmd) => duties_cmd::run(cmd).await,
         Command::Case(cmd) => case_cmd::run(cmd).await,
         Command::Receipts(cmd) => receipts_cmd::run(cmd),
         Command::Org(cmd) => org(cmd, &resolved).await,

@@ -48,6 +48,12 @@ fn new_case(title: &str) -> NewCase {
             ("vuln.actively_exploited".to_owned(), json!(true)),
         ]),
         technical_details: Some(format!("payload: {SECRET}")),
+        impact: None,
+        exploited: false,
+        exploited_evidence: None,
+        reporter_contact: None,
+        embargo: None,
+        linked_advisories: Vec::new(),
     }
 }
 

@@ -13,6 +13,8 @@ fn profile(contact_email: &str) -> OrgProfile {
         jurisdictions: vec!["DE".into(), "EU".into()],
         sectors: vec!["cloud".into()],
         roles: vec!["vendor".into()],
+        partnerships: vec!["coordinator.member".into()],
+        recipient_zones: [("coordinator".to_owned(), "Europe/Berlin".to_owned())].into(),
         security_contact: Some(serde_json::json!({"name": "Sec Team", "email": contact_email})),
         updated_at: 0,
     }

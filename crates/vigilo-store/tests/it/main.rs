@@ -4,9 +4,12 @@
 
 mod assets;
 mod audit_chain;
+mod case_parts;
 mod cases;
 mod concurrency;
 mod encryption;
+mod jobs;
 mod reports;
 mod sightings;
 mod support;
+mod webhooks;

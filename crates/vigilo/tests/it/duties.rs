@@ -107,6 +107,18 @@ async fn case_cli_opens_a_case_records_facts_and_shows_its_duties() {
         v.run_with(&["case", "submitted", &id, "--rule", "eu.cra.art14.aev", "--stage", "early_warning", "--at", "2026-10-02T20:00:00Z", "--evidence", "SRP ref 1"], &env).await.ok();
         let table = v.run_with(&["case", "duties", &id], &env).await.ok();
         assert!(table.stdout.contains("submitted") && table.stdout.contains("eu.cra.art14.aev / early_warning -> eu.srp"), "{table}");
+        // The organisation's duties from the hub, and how one was computed.
+        let all = v.run_with(&["duties", "list"], &env).await.ok();
+        let line = all.stdout.lines().find(|l| l.contains(&format!("{id}/eu.cra.art14.aev/early_warning"))).unwrap_or_else(|| panic!("{all}"));
+        assert!(line.contains("submitted") && line.contains("-> eu.srp"), "{line}");
+        let overdue = v.run_with(&["duties", "list", "--status", "overdue", "--fail-on-overdue"], &env).await.code(1);
+        assert!(overdue.stdout.contains("/eu.cra.art14.aev/notification"), "{overdue}");
+        let why = v.run_with(&["duties", "explain", &format!("{id}/eu.cra.art14.aev/early_warning")], &env).await.ok();
+        for want in ["how the deadline was computed", "2026-10-03T07:15:00Z", "vuln.exploitation_aware", "SOC ticket 42", "late on record"] {
+            assert!(why.stdout.contains(want), "{want:?} missing: {why}");
+        }
+        let unknown = v.run_with(&["duties", "explain", &format!("{id}/eu.cra.art14.aev/nope")], &env).await.code(2);
+        assert!(unknown.stderr.contains("has no duty"), "{unknown}");
         let list = v.run_with(&["case", "list"], &env).await.ok();
         assert!(list.stdout.contains(&id) && list.stdout.contains("RCE in gateway"), "{list}");
         // A bad fact: the hub's 422 is shown, exit 2.

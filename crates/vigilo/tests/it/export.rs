@@ -6,7 +6,7 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 11] = [
+const FILES: [&str; 18] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
@@ -16,7 +16,14 @@ const FILES: [&str; 11] = [
     "indicators.jsonl",
     "sightings.jsonl",
     "cases.jsonl",
+    "case_participants.jsonl",
+    "case_messages.jsonl",
+    "case_attachments.jsonl",
     "received_reports.jsonl",
+    "recipients.jsonl",
+    "disclosures.jsonl",
+    "late_duties.jsonl",
+    "webhooks.jsonl",
     "audit.jsonl",
 ];
 

@@ -4,6 +4,7 @@
 
 mod advisories;
 mod audit;
+mod case_parts;
 mod cli;
 mod durability;
 mod duties;
