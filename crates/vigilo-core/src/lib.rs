@@ -12,6 +12,7 @@ pub mod cvss;
 pub mod identity;
 pub mod indicator;
 pub mod inventory;
+pub mod marking;
 pub mod matching;
 pub mod package;
 pub mod severity;
