@@ -19,9 +19,12 @@ pub mod json;
 pub mod metrics;
 pub mod osv_api;
 mod outbound_api;
+pub(crate) mod policy;
 pub mod problem;
 mod reports_api;
+mod sharing_api;
 mod sightings_api;
+pub mod taxii;
 mod webhooks_api;
 
 use std::net::SocketAddr;
@@ -114,6 +117,7 @@ pub struct AppState {
         (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
         (name = "cases", description = "Cases (vulnerability reports and incidents), their facts, submissions and duties"),
         (name = "webhooks", description = "Outbound webhooks: duty reminders and overdue alerts, HMAC-signed, retried, with a delivery log"),
+        (name = "sharing", description = "Sharing groups and the shared objects a caller may see (the same policy as TAXII under /taxii2/)"),
         (name = "outbound", description = "Recipients, disclosures checked against the rule packs' constraints, submissions to other hubs with verified receipts"),
         (name = "coordinator", description = "On a coordinator hub: which member organisations knew of a vulnerability, since when, and when they reported"),
         (name = "intake", description = "The public intake: outside finders report vulnerabilities without an account"),
@@ -206,6 +210,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(webhooks_api::router())
         .merge(outbound_api::router())
         .merge(coordinator_api::router())
+        .merge(sharing_api::router())
 }
 
 /// Builds the application.
@@ -231,6 +236,7 @@ pub fn app(store: Store, config: &HubConfig) -> (Router, AppState) {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let router = router
         .route("/api/openapi.json", get(openapi_handler))
+        .merge(taxii::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

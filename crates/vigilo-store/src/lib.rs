@@ -26,6 +26,7 @@ mod keys;
 pub mod outbound;
 mod profile;
 pub mod reports;
+pub mod shared;
 pub mod sightings;
 pub mod webhooks;
 

@@ -16,6 +16,8 @@ mod osv;
 mod outbound;
 mod problems;
 mod reports;
+mod sharing_policy;
 mod sightings;
 mod support;
+mod taxii;
 mod webhooks;
