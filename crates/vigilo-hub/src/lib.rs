@@ -13,12 +13,14 @@ pub mod auth;
 pub mod case_parts_api;
 mod cases_api;
 mod coordinator_api;
+pub mod federation;
 mod fields;
 pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod osv_api;
 mod outbound_api;
+mod partners_api;
 pub(crate) mod policy;
 pub mod problem;
 mod reports_api;
@@ -63,6 +65,8 @@ pub struct HubConfig {
     pub checkpoint_interval: Duration,
     /// How long graceful shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// How often partners' collections are pulled.
+    pub sync_interval: Duration,
     /// The hub's public base URL (`https://coordinator.example`): the
     /// issuer its signed receipts name. `None`: receipts name `vigilo-hub`.
     pub public_url: Option<String>,
@@ -82,6 +86,7 @@ impl Default for HubConfig {
             checkpoint_interval: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
             public_url: None,
+            sync_interval: Duration::from_secs(300),
             job_poll_interval: Duration::from_secs(30),
             webhook_allow_private: false,
         }
@@ -117,6 +122,7 @@ pub struct AppState {
         (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
         (name = "cases", description = "Cases (vulnerability reports and incidents), their facts, submissions and duties"),
         (name = "webhooks", description = "Outbound webhooks: duty reminders and overdue alerts, HMAC-signed, retried, with a delivery log"),
+        (name = "partners", description = "Partner hubs: registry, suspension with a review date, quarantine, TAXII pulls"),
         (name = "sharing", description = "Sharing groups and the shared objects a caller may see (the same policy as TAXII under /taxii2/)"),
         (name = "outbound", description = "Recipients, disclosures checked against the rule packs' constraints, submissions to other hubs with verified receipts"),
         (name = "coordinator", description = "On a coordinator hub: which member organisations knew of a vulnerability, since when, and when they reported"),
@@ -211,6 +217,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(outbound_api::router())
         .merge(coordinator_api::router())
         .merge(sharing_api::router())
+        .merge(partners_api::router())
 }
 
 /// Builds the application.
@@ -339,6 +346,11 @@ pub async fn serve(
             None
         }
     };
+    let federation = tokio::spawn(federation::run(
+        store.clone(),
+        config.sync_interval,
+        runner_stop.subscribe(),
+    ));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grace = config.shutdown_grace;
     let server = axum::serve(
@@ -363,6 +375,7 @@ pub async fn serve(
     checkpointer.abort();
     refresher.abort();
     let _ = runner_stop.send(true);
+    federation.abort();
     if let Some(mut runner) = runner {
         // Let a tick under way finish its deliveries (each bounded by its timeout).
         if tokio::time::timeout(Duration::from_secs(15), &mut runner)

@@ -3,10 +3,15 @@
 //! listing and its counts — asks [`Policy::may_see`], which asks
 //! `vigilo_core::marking::may_see` with the hub's sharing groups. Nothing
 //! else decides who sees what.
+//!
+//! Beyond the markings it knows two things: a suspended or revoked
+//! partner's local organisation receives nothing, and what a suspended
+//! partner sent is held in quarantine, seen by no one until released.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use vigilo_core::marking::{SharingGroup, Viewer, may_see};
+use vigilo_store::partners::PartnerStatus;
 use vigilo_store::shared::SharedObject;
 
 use crate::AppState;
@@ -17,18 +22,43 @@ use crate::problem::Problem;
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
     groups: BTreeMap<String, SharingGroup>,
+    /// Local organisations of suspended or revoked partners.
+    blocked: BTreeSet<String>,
 }
 
 impl Policy {
     pub(crate) async fn load(state: &AppState) -> Result<Policy, Problem> {
+        let blocked = state
+            .store
+            .all_partners()
+            .await
+            .map_err(store_problem)?
+            .into_iter()
+            .filter(|p| p.status != PartnerStatus::Active)
+            .filter_map(|p| p.local_org_id)
+            .collect();
         Ok(Policy {
             groups: state.store.sharing_groups().await.map_err(store_problem)?,
+            blocked,
         })
     }
 
     /// May `viewer` see this object version?
     pub(crate) fn may_see(&self, viewer: Viewer<'_>, o: &SharedObject) -> bool {
+        if o.quarantine.is_some() {
+            return false;
+        }
+        if let Viewer::Org(org) = viewer {
+            if self.blocked.contains(org) {
+                return false;
+            }
+        }
         may_see(viewer, &o.owner, &o.marking, |g| self.groups.get(g))
+    }
+
+    /// Whether `org` is the local account of a suspended or revoked partner.
+    pub(crate) fn is_blocked(&self, org: &str) -> bool {
+        self.blocked.contains(org)
     }
 
     /// The groups `org` owns or belongs to.

@@ -279,8 +279,10 @@ async fn list_objects(
         versions: Versions::Last,
         batch: 500,
     };
+    // A revoked object (its latest version says so) is not listed.
     let matches = |o: &SharedObject| {
-        policy.may_see(Viewer::Org(&org), o)
+        o.object.get("revoked") != Some(&Value::Bool(true))
+            && policy.may_see(Viewer::Org(&org), o)
             && needle
                 .as_ref()
                 .is_none_or(|n| o.object.to_string().to_lowercase().contains(n))

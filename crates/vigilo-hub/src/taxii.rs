@@ -778,9 +778,27 @@ fn marking_for(c: &Collection, object: &Map<String, Value>) -> Result<Marking, S
     })
 }
 
+/// The object with its TLP marking among its `object_marking_refs`, so
+/// that whoever pulls it (a partner hub) learns its level.
+pub(crate) fn with_marking_ref(v: &Value, tlp: Tlp) -> Value {
+    let mut v = v.clone();
+    if let Some(o) = v.as_object_mut() {
+        let refs = o
+            .entry("object_marking_refs")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = refs.as_array_mut() {
+            let id = Value::String(tlp.stix_marking_id().to_owned());
+            if !list.contains(&id) {
+                list.push(id);
+            }
+        }
+    }
+    v
+}
+
 /// Checks one STIX object enough to store it: type, id, spec_version and a
 /// version (`modified`, else `created`).
-fn read_object(v: &Value) -> Result<(String, String, String, String), String> {
+pub(crate) fn read_object(v: &Value) -> Result<(String, String, String, String), String> {
     let o = v.as_object().ok_or("not a JSON object")?;
     let kind = o
         .get("type")
@@ -886,8 +904,8 @@ async fn add_objects(
                 version,
                 kind,
                 spec_version: spec,
+                object: with_marking_ref(v, m.tlp),
                 marking: m,
-                object: v.clone(),
             })
         });
         match read {
@@ -899,9 +917,22 @@ async fn add_objects(
         Some(a) => (a.principal.org_id.clone(), a.actor.clone()),
         None => return Err(crate::problem::Problem::unauthorized().into()),
     };
+    // What a suspended or revoked partner sends is held in quarantine.
+    let held = if caller.policy.is_blocked(&org) {
+        state
+            .store
+            .all_partners()
+            .await
+            .map_err(TaxiiError::internal)?
+            .into_iter()
+            .find(|p| p.local_org_id.as_deref() == Some(org.as_str()))
+            .map(|p| p.id)
+    } else {
+        None
+    };
     let outcomes = state
         .store
-        .put_shared(&actor, &org, "local", &accepted)
+        .put_shared_held(&actor, &org, "local", held.as_deref(), &accepted)
         .await
         .map_err(TaxiiError::internal)?;
     let mut successes = Vec::new();

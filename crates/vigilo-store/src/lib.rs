@@ -24,6 +24,7 @@ mod identity;
 pub mod jobs;
 mod keys;
 pub mod outbound;
+pub mod partners;
 mod profile;
 pub mod reports;
 pub mod shared;

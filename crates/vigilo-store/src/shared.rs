@@ -47,6 +47,9 @@ pub struct SharedObject {
     /// Micros.
     pub date_added: i64,
     pub origin: String,
+    /// The partner whose quarantine holds it (sent while suspended), until
+    /// an admin releases it.
+    pub quarantine: Option<String>,
 }
 
 /// What putting one object did.
@@ -121,8 +124,8 @@ fn like_member(id: &str) -> String {
     format!("%\"{escaped}\"%")
 }
 
-const COLUMNS: &str =
-    "id, version, owner_org, type, spec_version, tlp, groups, orgs, object, date_added, origin";
+const COLUMNS: &str = "id, version, owner_org, type, spec_version, tlp, groups, orgs, object, \
+     date_added, origin, quarantine";
 
 /// A version (an RFC 3339 timestamp) as an instant for comparison; text
 /// order when it does not parse.
@@ -150,6 +153,7 @@ fn object_from_row(r: &AnyRow) -> Result<SharedObject> {
                 object: Value::Null,
                 date_added: r.try_get(9)?,
                 origin: r.try_get(10)?,
+                quarantine: r.try_get(11)?,
             },
             r.try_get(5)?,
             r.try_get(6)?,
@@ -373,6 +377,20 @@ impl Store {
         origin: &str,
         objects: &[NewShared],
     ) -> Result<Vec<PutOutcome>> {
+        self.put_shared_held(actor, owner, origin, None, objects)
+            .await
+    }
+
+    /// As [`Store::put_shared`], held in `quarantine` (a partner's id) when
+    /// given: what a suspended partner sends.
+    pub async fn put_shared_held(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        origin: &str,
+        quarantine: Option<&str>,
+        objects: &[NewShared],
+    ) -> Result<Vec<PutOutcome>> {
         for o in objects {
             o.marking
                 .check()
@@ -437,7 +455,7 @@ impl Store {
             let (tlp, groups, orgs) = marking_columns(&o.marking);
             sqlx::query(&format!(
                 "INSERT INTO shared_objects ({COLUMNS}, latest) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             ))
             .bind(o.id.clone())
             .bind(o.version.clone())
@@ -450,6 +468,7 @@ impl Store {
             .bind(text)
             .bind(next)
             .bind(origin)
+            .bind(quarantine.map(str::to_owned))
             .bind(i64::from(latest))
             .execute(&mut *tx)
             .await
@@ -464,7 +483,10 @@ impl Store {
             Some(owner),
             "shared.put",
             &format!("org:{owner}"),
-            Some(serde_json::json!({"objects": objects.len(), "added": added, "origin": origin})),
+            Some(serde_json::json!({
+                "objects": objects.len(), "added": added, "origin": origin,
+                "quarantine": quarantine,
+            })),
         )
         .await?;
         tx.commit().await.ctx("storing shared objects")?;
@@ -555,6 +577,40 @@ impl Store {
                 return Ok((out, false));
             }
         }
+    }
+
+    /// Releases what a partner's quarantine holds (the partner reinstated,
+    /// or an admin judged it), audited (`shared.release`). Returns how many
+    /// versions were released.
+    /// `owner` is the partner's local organisation (whose objects are held);
+    /// the audit event goes to `audit_org`, the one holding the partnership.
+    pub async fn release_quarantine(
+        &self,
+        actor: &Actor,
+        audit_org: &str,
+        owner: &str,
+        partner_id: &str,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE shared_objects SET quarantine = NULL WHERE quarantine = $1 AND owner_org = $2",
+        )
+        .bind(partner_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .ctx("releasing a quarantine")?;
+        self.append_audit(
+            &mut tx,
+            actor,
+            Some(audit_org),
+            "shared.release",
+            &format!("partner:{partner_id}"),
+            Some(serde_json::json!({"released": done.rows_affected()})),
+        )
+        .await?;
+        tx.commit().await.ctx("releasing a quarantine")?;
+        Ok(done.rows_affected())
     }
 
     /// Deletes versions of an object its owner shared, audited

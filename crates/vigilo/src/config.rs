@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "VIGILO_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
+    /// Seconds between pulls of partners' TAXII collections.
+    #[arg(long, env = "VIGILO_SYNC_INTERVAL")]
+    pub sync_interval: Option<u64>,
     /// The hub's public base URL (https://hub.example.org): the issuer its signed receipts name.
     #[arg(long, env = "VIGILO_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -84,6 +87,7 @@ pub struct FileConfig {
     pub shutdown_grace: Option<u64>,
     pub db_max_connections: Option<u32>,
     pub public_url: Option<String>,
+    pub sync_interval: Option<u64>,
     pub job_poll_interval: Option<u64>,
     pub webhook_allow_private: Option<bool>,
     pub log_format: Option<String>,
@@ -171,6 +175,10 @@ impl ServeArgs {
                 .or(file.shutdown_grace)
                 .map_or(d.shutdown_grace, Duration::from_secs),
             public_url: self.public_url.clone().or_else(|| file.public_url.clone()),
+            sync_interval: self
+                .sync_interval
+                .or(file.sync_interval)
+                .map_or(d.sync_interval, |s| Duration::from_secs(s.max(1))),
             job_poll_interval: self
                 .job_poll_interval
                 .or(file.job_poll_interval)
