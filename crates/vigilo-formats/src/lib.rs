@@ -6,6 +6,7 @@
 //! database; callers hand in bytes or paths and get domain values back.
 #![forbid(unsafe_code)]
 
+pub mod csaf;
 pub mod diag;
 pub mod inventory;
 pub mod jcs;
@@ -15,5 +16,6 @@ pub mod receipt;
 pub mod report;
 pub mod source;
 pub mod stix;
+pub mod tombstone;
 
 pub use diag::{Diagnostic, DiagnosticCode, Severity};

@@ -53,6 +53,11 @@
 //! are written `YYYY-MM-DDTHH:MM:SS.sssZ` (milliseconds, truncated); times
 //! outside the years 0001–9999, which STIX cannot write, count as unknown.
 //! Keys are sorted, as in the other writers of this crate.
+//!
+//! Advisories (OSV records) are written as `vulnerability` objects by
+//! [`write_advisories_bundle`], and any bundle can carry a TLP 2.0 marking
+//! ([`apply_marking`], [`write_bundle_marked`]); see the notes above
+//! [`tlp_marking_definition`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
@@ -61,6 +66,9 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use vigilo_core::indicator::{Indicator, IndicatorRole, Observable, ObservableKind};
+use vigilo_core::marking::{Marking, TLP_2_EXTENSION, Tlp};
+
+use crate::osv::ParsedRecord;
 
 /// What [`write_bundle`] needs: who saw the indicators, when the bundle was
 /// made, and the indicators.
@@ -537,6 +545,329 @@ fn relationship(
     r["source_ref"] = Value::from(source);
     r["target_ref"] = Value::from(target);
     r
+}
+
+// Markings and advisories.
+//
+// [`tlp_marking_definition`] is the TLP 2.0 `marking-definition` exactly as
+// OASIS publishes it (cti-stix-common-objects, extension-definition-
+// specifications/tlp-2.0): its fixed id, `created` 2022-10-01, the name and
+// the property extension `extension-definition--60a3c5c5-…` with
+// `tlp_2_0`. STIX 2.1 predefines TLP 1.0 markings only, so a bundle that
+// references a TLP 2.0 marking carries its definition. [`apply_marking`]
+// puts a [`Marking`]'s level on every object of a bundle
+// (`object_marking_refs`) and adds the definition; [`write_bundle_marked`]
+// is [`write_bundle`] with it (without a marking the bytes are those of
+// [`write_bundle`]). A marking's sharing groups and named organisations have
+// no standard STIX form: they are enforced by the hub that shares the
+// bundle, not written into it.
+//
+// [`write_advisories_bundle`] writes advisories (OSV records) as STIX 2.1:
+// an `identity` for the publishing organisation, the `created_by_ref` of
+// every object; per advisory a `vulnerability` ([`advisory_vulnerability`]:
+// `name` the CVE id when the record has one, else its id;
+// `external_references` each CVE alias (`cve`), the record's id and its
+// other aliases (source named after the database: `ghsa`, `pysec`,
+// `rustsec`, `go`, …) and the record's `ADVISORY` URLs (`advisory`, the
+// URL as the `description`: STIX 2.1 §2.5 asks for `hashes` of the
+// content beside a `url`, which stix2-validator's strict `extref-hashes`
+// check enforces and which vigilo cannot give without fetching the page);
+// `description` the summary and the details; `created` the record's
+// `published` (its `modified` when absent or later) and `modified` its
+// `modified`); and the marking, when there is one. Ids are derived as
+// above, from the publisher and the advisory id, so a newer version of an
+// advisory is a newer version of the same STIX object.
+
+/// The `created` of OASIS's TLP 2.0 marking definitions.
+const TLP_2_CREATED: &str = "2022-10-01T00:00:00.000Z";
+
+/// The TLP 2.0 `marking-definition` of a level, as OASIS publishes it.
+pub fn tlp_marking_definition(tlp: Tlp) -> Value {
+    let mut extensions = serde_json::Map::new();
+    extensions.insert(
+        TLP_2_EXTENSION.to_owned(),
+        json!({ "extension_type": "property-extension", "tlp_2_0": tlp.stix_value() }),
+    );
+    json!({
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": tlp.stix_marking_id(),
+        "created": TLP_2_CREATED,
+        "name": tlp.as_str(),
+        "extensions": extensions,
+    })
+}
+
+/// Marks every object of `bundle` (a STIX bundle as JSON) with `marking`'s
+/// TLP level (added to `object_marking_refs`, marking definitions left
+/// alone) and adds the level's marking definition to the bundle when it is
+/// not there yet.
+pub fn apply_marking(bundle: &mut Value, marking: &Marking) {
+    let id = marking.tlp.stix_marking_id();
+    let Some(objects) = bundle.get_mut("objects").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let mut present = false;
+    for o in objects.iter_mut() {
+        if o["type"] == "marking-definition" {
+            present |= o["id"] == id;
+            continue;
+        }
+        let Some(obj) = o.as_object_mut() else {
+            continue;
+        };
+        let refs = obj
+            .entry("object_marking_refs")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(list) = refs.as_array_mut() {
+            if !list.iter().any(|r| r == id) {
+                list.push(Value::from(id));
+            }
+        }
+    }
+    if !present {
+        objects.insert(0, tlp_marking_definition(marking.tlp));
+    }
+}
+
+/// [`write_bundle`] with every object marked with `marking` (see
+/// [`apply_marking`]); the same bytes as [`write_bundle`] when `marking` is
+/// `None`.
+pub fn write_bundle_marked(
+    input: &SightingsInput,
+    marking: Option<&Marking>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut b = bundle(input);
+    if let Some(m) = marking {
+        apply_marking(&mut b, m);
+    }
+    serde_json::to_writer_pretty(&mut *out, &sorted(b))?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// What [`write_advisories_bundle`] needs.
+#[derive(Debug, Clone)]
+pub struct AdvisoriesInput<'a> {
+    /// The publishing organisation: the `name` of the bundle's `identity`.
+    pub publisher: String,
+    /// When the bundle is made: the identity's `created`/`modified`.
+    pub generated: Timestamp,
+    /// The marking of every object; `None`: unmarked.
+    pub marking: Option<Marking>,
+    /// The advisories. Two with the same id: the later `modified` is kept.
+    pub records: &'a [ParsedRecord],
+}
+
+/// The `identity` id of an organisation publishing advisories.
+pub fn publisher_identity_id(publisher: &str) -> String {
+    stix_id("identity", &[publisher])
+}
+
+/// A STIX time for an OSV time, `None` when it does not parse.
+fn osv_time(s: &str) -> Option<String> {
+    s.trim().parse::<Timestamp>().ok().and_then(stix_time)
+}
+
+fn is_cve_id(s: &str) -> bool {
+    let Some((year, num)) = s.strip_prefix("CVE-").and_then(|r| r.split_once('-')) else {
+        return false;
+    };
+    year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+        && num.len() >= 4
+        && num.bytes().all(|b| b.is_ascii_digit())
+        && (num.len() == 4 || !num.starts_with('0'))
+}
+
+/// The `source_name` of an advisory id: its prefix, lower-cased (`ghsa`,
+/// `pysec`, `rustsec`, `go` …), `cve` for a CVE id.
+fn source_name(id: &str) -> String {
+    let prefix: String = id
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if prefix.is_empty() || prefix == id.to_ascii_lowercase() {
+        "advisory-id".into()
+    } else {
+        prefix
+    }
+}
+
+/// The `vulnerability` SDO of an advisory, created by `publisher`'s
+/// identity and marked with `marking` (see the notes above
+/// [`tlp_marking_definition`]).
+pub fn advisory_vulnerability(
+    record: &ParsedRecord,
+    publisher: &str,
+    marking: Option<&Marking>,
+) -> Value {
+    let adv = &record.advisory;
+    let id = adv.id.trim();
+    let modified = osv_time(&adv.modified).unwrap_or_else(|| adv.modified.trim().to_owned());
+    let created = adv
+        .published
+        .as_deref()
+        .and_then(osv_time)
+        .filter(|p| *p <= modified)
+        .unwrap_or_else(|| modified.clone());
+    let aliases: Vec<&str> = adv
+        .aliases
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let cves: Vec<&str> = std::iter::once(id)
+        .chain(aliases.iter().copied())
+        .filter(|a| is_cve_id(a))
+        .fold(Vec::new(), |mut v, a| {
+            if !v.contains(&a) {
+                v.push(a);
+            }
+            v
+        });
+    let mut refs: Vec<Value> = Vec::new();
+    let mut push = |r: Value| {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    };
+    for c in &cves {
+        push(json!({ "source_name": "cve", "external_id": c }));
+    }
+    for a in std::iter::once(id).chain(aliases.iter().copied()) {
+        if !is_cve_id(a) {
+            push(json!({ "source_name": source_name(a), "external_id": a }));
+        }
+    }
+    for r in record
+        .json
+        .get("references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let advisory = r.get("type").and_then(Value::as_str) == Some("ADVISORY");
+        let url = r.get("url").and_then(Value::as_str).map(str::trim);
+        if let (true, Some(url)) = (advisory, url) {
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            if ok {
+                push(json!({ "source_name": "advisory", "description": url }));
+            }
+        }
+    }
+    let summary = adv
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let details = record
+        .json
+        .get("details")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let description = match (summary, details) {
+        (Some(s), Some(d)) => Some(format!("{s}\n\n{d}")),
+        (Some(s), None) => Some(s.to_owned()),
+        (None, Some(d)) => Some(d.to_owned()),
+        (None, None) => None,
+    };
+    let mut v = json!({
+        "type": "vulnerability",
+        "spec_version": "2.1",
+        "id": stix_id("vulnerability", &[publisher, id]),
+        "created": created,
+        "modified": modified,
+        "created_by_ref": publisher_identity_id(publisher),
+        "name": cves.first().copied().unwrap_or(id),
+        "external_references": refs,
+    });
+    if let Some(d) = description {
+        v["description"] = Value::String(d);
+    }
+    if let Some(m) = marking {
+        v["object_marking_refs"] = json!([m.tlp.stix_marking_id()]);
+    }
+    v
+}
+
+/// The advisories of `input` as a STIX 2.1 bundle (see the notes above
+/// [`tlp_marking_definition`]).
+pub fn advisories_bundle(input: &AdvisoriesInput<'_>) -> Value {
+    let publisher = input.publisher.as_str();
+    let now = stix_time(input.generated).unwrap_or_else(|| input.generated.to_string());
+    let identity_id = publisher_identity_id(publisher);
+    let mut identity = json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity_id,
+        "created": now,
+        "modified": now,
+        "created_by_ref": identity_id,
+        "name": publisher,
+        "identity_class": "organization",
+        "description": "The organisation that publishes these advisories.",
+    });
+    let marking = input.marking.as_ref();
+    if let Some(m) = marking {
+        identity["object_marking_refs"] = json!([m.tlp.stix_marking_id()]);
+    }
+    // One vulnerability per advisory id, the latest `modified` winning.
+    let mut chosen: Vec<&ParsedRecord> = Vec::new();
+    for r in input.records {
+        match chosen
+            .iter_mut()
+            .find(|c| c.advisory.id.trim() == r.advisory.id.trim())
+        {
+            Some(c) => {
+                if crate::osv::modified_cmp(&r.advisory.modified, &c.advisory.modified)
+                    == std::cmp::Ordering::Greater
+                {
+                    *c = r;
+                }
+            }
+            None => chosen.push(r),
+        }
+    }
+    let mut objects = Vec::new();
+    if let Some(m) = marking {
+        objects.push(tlp_marking_definition(m.tlp));
+    }
+    objects.push(identity);
+    objects.extend(
+        chosen
+            .iter()
+            .map(|r| advisory_vulnerability(r, publisher, marking)),
+    );
+    let mut key: Vec<&str> = vec![publisher, &now];
+    key.extend(objects.iter().filter_map(|o| o["id"].as_str()));
+    let mut modified: Vec<String> = objects
+        .iter()
+        .filter_map(|o| o["modified"].as_str().map(str::to_owned))
+        .collect();
+    modified.sort();
+    let last = modified.last().cloned().unwrap_or_default();
+    key.push(&last);
+    json!({
+        "type": "bundle",
+        "id": stix_id("bundle", &key),
+        "objects": objects,
+    })
+}
+
+/// Writes [`advisories_bundle`]: pretty-printed JSON, keys sorted, ending
+/// with a newline. The same input always gives the same bytes.
+pub fn write_advisories_bundle(input: &AdvisoriesInput<'_>, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &sorted(advisories_bundle(input)))?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Rebuilds every object with its keys inserted in sorted order, so that the

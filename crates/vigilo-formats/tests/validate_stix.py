@@ -18,10 +18,11 @@ requires a property named "external_references:" (with the colon), so no
 bundle holding a vulnerability can pass it; it also requires first_seen and
 last_seen on sightings, which vigilo leaves out when the log lines carried no
 times. vigilo does meet the profile's producer rule (created_by_ref on every
-object, the identity included), checked below.
+object, the identity included; the TLP 2.0 marking definitions, which OASIS
+publishes without a creator, excepted), checked below.
 
 On top of the validator, what it does not check: ids unique; every *_ref
-(created_by_ref, sighting_of_ref, where_sighted_refs) resolves in the
+(created_by_ref, sighting_of_ref, where_sighted_refs, object_marking_refs) resolves in the
 bundle (enforce_refs covers relationships only); timestamps with exactly millisecond precision; the pattern parsed by
 stix2-patterns' STIX 2.1 grammar holds one comparison `value = '…'` whose
 unescaped literal is the value named in the indicator's name.
@@ -43,6 +44,13 @@ import traceback
 MISSING = 3
 CRASHED = 4
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+OASIS_TLP_2 = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",  # TLP:CLEAR
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",  # TLP:GREEN
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",  # TLP:AMBER
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",  # TLP:AMBER+STRICT
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",  # TLP:RED
+}
 TIME_PROPERTIES = ("created", "modified", "valid_from", "valid_until", "first_seen", "last_seen")
 
 
@@ -112,11 +120,13 @@ def check(text: str) -> int:
         errors.append("object ids repeat")
     known = set(ids)
     for o in objects:
-        refs = [o.get("created_by_ref"), o.get("sighting_of_ref"), *o.get("where_sighted_refs", [])]
+        refs = [o.get("created_by_ref"), o.get("sighting_of_ref"), *o.get("where_sighted_refs", []), *o.get("object_marking_refs", [])]
         for ref in refs:
             if ref is not None and ref not in known:
                 errors.append(f"{o['id']}: reference {ref} is not in the bundle")
-        if "created_by_ref" not in o:
+        # OASIS publishes the TLP 2.0 marking definitions without a creator;
+        # they are carried exactly as published.
+        if "created_by_ref" not in o and o["id"] not in OASIS_TLP_2:
             errors.append(f"{o['id']}: no created_by_ref")
         for prop in TIME_PROPERTIES:
             if prop in o and not TIMESTAMP.fullmatch(o[prop]):

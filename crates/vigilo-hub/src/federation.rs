@@ -13,6 +13,10 @@
 //! true`) arrives as any new version does. Only active partners that pull
 //! are pulled; a suspended or revoked one is skipped.
 //!
+//! A deletion arrives as a signed tombstone (`vigilo_formats::tombstone`):
+//! verified against the key pinned for the partner, it deletes the copies
+//! that partner's pulls brought, and nothing else.
+//!
 //! [`run`] pulls every such partner every interval; two hub processes
 //! pulling at once store nothing twice.
 
@@ -23,6 +27,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 use vigilo_core::marking::{Marking, Tlp};
+use vigilo_formats::tombstone;
 use vigilo_store::partners::{Partner, PartnerStatus};
 use vigilo_store::shared::{NewShared, PutOutcome};
 use vigilo_store::{Actor, Store};
@@ -54,6 +59,8 @@ pub struct PullReport {
     pub already_present: usize,
     /// Objects whose id another local organisation owns: left out.
     pub conflicts: usize,
+    /// Object versions deleted on the partner's signed word (tombstones).
+    pub deleted: u64,
     /// Objects that are not STIX 2.1 this hub can store, with why.
     pub rejected: Vec<String>,
     /// Collections whose pull failed, with why.
@@ -171,6 +178,15 @@ async fn pull_collection(
         let mut batch = Vec::with_capacity(objects.len());
         let mut seen = BTreeSet::new();
         for o in &objects {
+            if o.get("type").and_then(Value::as_str) == Some(tombstone::TYPE) {
+                match honour_tombstone(store, p, &actor, o).await {
+                    Ok(n) => report.deleted += n,
+                    Err(why) => report.rejected.push(format!(
+                        "{}: {why}",
+                        o.get("id").and_then(Value::as_str).unwrap_or("?")
+                    )),
+                }
+            }
             match read_object(o) {
                 Ok((id, version, kind, spec)) => {
                     if seen.insert((id.clone(), version.clone())) {
@@ -217,6 +233,32 @@ async fn pull_collection(
         }
     }
     Ok(())
+}
+
+/// Deletes what a partner's signed tombstone names, among the copies its
+/// pulls brought; refused without a pinned key or with a bad signature.
+async fn honour_tombstone(
+    store: &Store,
+    p: &Partner,
+    actor: &Actor,
+    o: &Value,
+) -> Result<u64, String> {
+    let key = p
+        .public_key
+        .as_deref()
+        .ok_or("a tombstone, but no key is pinned for this partner: nothing deleted")?;
+    let key = vigilo_formats::receipt::parse_key(key).map_err(|e| e.to_string())?;
+    let t = tombstone::verify(o, &key).map_err(|e| format!("tombstone refused: {e}"))?;
+    store
+        .delete_pulled(
+            actor,
+            &p.org_id,
+            &format!("partner:{}", p.id),
+            &t.object_ref,
+            &t.versions,
+        )
+        .await
+        .map_err(|e| format!("deleting {}: {e}", t.object_ref))
 }
 
 /// Pulls every active pulling partner of the hub every `interval`, until

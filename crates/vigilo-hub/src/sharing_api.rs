@@ -282,6 +282,7 @@ async fn list_objects(
     // A revoked object (its latest version says so) is not listed.
     let matches = |o: &SharedObject| {
         o.object.get("revoked") != Some(&Value::Bool(true))
+            && o.kind != vigilo_formats::tombstone::TYPE
             && policy.may_see(Viewer::Org(&org), o)
             && needle
                 .as_ref()

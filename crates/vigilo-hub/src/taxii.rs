@@ -1015,6 +1015,38 @@ async fn delete_object(
         .delete_shared(&actor, &org, &oid, &versions)
         .await
         .map_err(TaxiiError::internal)?;
+    // Partners that pulled it learn of the deletion from a signed
+    // tombstone, shared with the same audience as what it deletes.
+    if let Some(deleted) = mine.first() {
+        let tombstone = state
+            .store
+            .sign_tombstone(
+                &base_url(&state, &headers),
+                &oid,
+                &versions,
+                Timestamp::now(),
+                &[deleted.marking.tlp.stix_marking_id()],
+            )
+            .map_err(TaxiiError::internal)?;
+        let (id, version, kind, spec) = read_object(&tombstone).map_err(TaxiiError::internal)?;
+        state
+            .store
+            .put_shared(
+                &actor,
+                &org,
+                "local",
+                &[NewShared {
+                    id,
+                    version,
+                    kind,
+                    spec_version: spec,
+                    object: tombstone,
+                    marking: deleted.marking.clone(),
+                }],
+            )
+            .await
+            .map_err(TaxiiError::internal)?;
+    }
     Ok(StatusCode::OK.into_response())
 }
 

@@ -439,6 +439,90 @@ impl Store {
             })
     }
 
+    /// A tombstone for `versions` of `object_ref` (all when empty), signed
+    /// by this hub's key as `issuer` (vigilo_formats::tombstone).
+    pub fn sign_tombstone(
+        &self,
+        issuer: &str,
+        object_ref: &str,
+        versions: &[String],
+        at: jiff::Timestamp,
+        marking_refs: &[&str],
+    ) -> Result<serde_json::Value> {
+        vigilo_formats::tombstone::build(
+            self.signing_key(),
+            issuer,
+            object_ref,
+            versions,
+            at,
+            marking_refs,
+        )
+        .map_err(|e| StoreError::Invalid(format!("signing a tombstone: {e}")))
+    }
+
+    /// Deletes the copies a partner's pull brought of `id` (the `versions`
+    /// named, or all when empty) — only those with that `origin`, so a
+    /// partner's tombstone never removes anyone else's object. Audited
+    /// (`shared.tombstone`).
+    pub async fn delete_pulled(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        origin: &str,
+        id: &str,
+        versions: &[String],
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let mut deleted = 0;
+        if versions.is_empty() {
+            deleted += sqlx::query(
+                "DELETE FROM shared_objects WHERE id = $1 AND origin = $2 AND owner_org = $3",
+            )
+            .bind(id)
+            .bind(origin)
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("deleting pulled copies")?
+            .rows_affected();
+        }
+        for v in versions {
+            deleted += sqlx::query(
+                "DELETE FROM shared_objects WHERE id = $1 AND version = $2 AND origin = $3 \
+                 AND owner_org = $4",
+            )
+            .bind(id)
+            .bind(v)
+            .bind(origin)
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await
+            .ctx("deleting pulled copies")?
+            .rows_affected();
+        }
+        // The newest remaining version (if any) is the latest again.
+        sqlx::query(
+            "UPDATE shared_objects SET latest = CASE WHEN version = \
+             (SELECT MAX(s2.version) FROM shared_objects s2 WHERE s2.id = $1) THEN 1 ELSE 0 END \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .ctx("updating the latest version")?;
+        self.append_audit(
+            &mut tx,
+            actor,
+            Some(org_id),
+            "shared.tombstone",
+            &format!("shared:{id}"),
+            Some(serde_json::json!({"origin": origin, "versions": versions, "deleted": deleted})),
+        )
+        .await?;
+        tx.commit().await.ctx("deleting pulled copies")?;
+        Ok(deleted)
+    }
+
     /// The stored cursor of a pulled collection.
     pub async fn partner_cursor(
         &self,

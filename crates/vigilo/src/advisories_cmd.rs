@@ -311,3 +311,174 @@ pub fn sort(ecosystem: &str) -> Result<ExitCode> {
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// What `vigilo advisories convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConvertFormat {
+    /// CSAF 2.0: one document per advisory.
+    Csaf,
+    /// STIX 2.1: one bundle of `vulnerability` objects.
+    Stix,
+    /// OSV JSON: one record per advisory (YAML read, JSON written).
+    Osv,
+}
+
+/// `vigilo advisories convert --to csaf|stix|osv PATH…`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub to: ConvertFormat,
+    /// OSV records: JSON or YAML files, folders, zip archives.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The marking: TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT or TLP:RED
+    /// (CSAF: the document's TLP label; STIX: every object's marking).
+    #[arg(long, value_parser = parse_tlp)]
+    pub tlp: Option<vigilo_core::marking::Tlp>,
+    /// The publishing organisation (CSAF `document.publisher.name`, the STIX identity).
+    #[arg(long, default_value = "vigilo")]
+    pub publisher_name: String,
+    /// A URL that identifies the publisher (CSAF `document.publisher.namespace`).
+    #[arg(long, default_value = "https://vigilo.invalid")]
+    pub publisher_namespace: String,
+    /// CSAF `document.publisher.category`: coordinator, discoverer, other, translator, user, vendor.
+    #[arg(long, default_value = "other", value_parser = parse_publisher_category)]
+    pub publisher_category: vigilo_formats::csaf::PublisherCategory,
+    /// Write into this folder (CSAF and OSV: one file per advisory, named after its id;
+    /// STIX: `advisories.stix.json`) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_tlp(s: &str) -> Result<vigilo_core::marking::Tlp, String> {
+    s.parse()
+        .map_err(|e: vigilo_core::marking::UnknownTlp| e.to_string())
+}
+
+fn parse_publisher_category(s: &str) -> Result<vigilo_formats::csaf::PublisherCategory, String> {
+    s.parse()
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs_err::write(&tmp, bytes)?;
+    fs_err::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// `vigilo advisories convert`: OSV records to CSAF 2.0 documents, a STIX 2.1
+/// bundle, or OSV JSON. Bad records are reported (naming the file) and the
+/// rest converted; the exit status is then 2.
+pub fn convert(args: &ConvertArgs) -> Result<ExitCode> {
+    use vigilo_core::marking::Marking;
+    use vigilo_formats::{csaf, stix};
+
+    if args.to == ConvertFormat::Osv && args.tlp.is_some() {
+        bail!("--tlp: OSV records carry no marking; use --to csaf or --to stix");
+    }
+    if args.publisher_name.trim().is_empty() {
+        bail!("--publisher-name: empty");
+    }
+    let loaded = load(&args.paths)?;
+    report(&loaded.diagnostics);
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if loaded.records.is_empty() {
+        bail!(
+            "no OSV records read from {} ({errors} errors)",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(dir) = &args.out {
+        fs_err::create_dir_all(dir)?;
+    }
+    let marking = args.tlp.map(Marking::tlp);
+    let mut stdout = std::io::stdout().lock();
+    let mut written = 0usize;
+    match args.to {
+        ConvertFormat::Stix => {
+            // The generation time is the latest `modified` of the records, so
+            // the same records give the same bundle.
+            let generated = loaded
+                .records
+                .iter()
+                .filter_map(|r| r.advisory.modified.trim().parse::<jiff::Timestamp>().ok())
+                .max()
+                .unwrap_or_else(jiff::Timestamp::now);
+            let input = stix::AdvisoriesInput {
+                publisher: args.publisher_name.trim().to_owned(),
+                generated,
+                marking,
+                records: &loaded.records,
+            };
+            let mut bytes = Vec::new();
+            stix::write_advisories_bundle(&input, &mut bytes)?;
+            match &args.out {
+                Some(dir) => write_file(&dir.join("advisories.stix.json"), &bytes)?,
+                None => stdout.write_all(&bytes)?,
+            }
+            written = 1;
+        }
+        ConvertFormat::Csaf | ConvertFormat::Osv => {
+            if args.out.is_none() && loaded.records.len() > 1 {
+                bail!(
+                    "{} advisories read: give --out DIR to write one file each",
+                    loaded.records.len()
+                );
+            }
+            let options = csaf::Options {
+                publisher: csaf::Publisher {
+                    name: args.publisher_name.clone(),
+                    namespace: args.publisher_namespace.clone(),
+                    category: args.publisher_category,
+                },
+                marking,
+            };
+            for r in &loaded.records {
+                let (name, bytes) = if args.to == ConvertFormat::Csaf {
+                    let doc = csaf::from_record(r, &options)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", r.advisory.id))?;
+                    let mut bytes = Vec::new();
+                    csaf::write_document(&doc, &mut bytes)?;
+                    (csaf::file_name(&r.advisory.id), bytes)
+                } else {
+                    let mut bytes = serde_json::to_vec_pretty(&r.json)?;
+                    bytes.push(b'\n');
+                    (local_file_name(&r.advisory.id), bytes)
+                };
+                match &args.out {
+                    Some(dir) => write_file(&dir.join(name), &bytes)?,
+                    None => stdout.write_all(&bytes)?,
+                }
+                written += 1;
+            }
+        }
+    }
+    if let Some(dir) = &args.out {
+        let what = match args.to {
+            ConvertFormat::Csaf => "CSAF documents",
+            ConvertFormat::Stix => "STIX bundle",
+            ConvertFormat::Osv => "OSV records",
+        };
+        writeln!(
+            stdout,
+            "{} records read, {written} {what} written to {}; {errors} errors",
+            loaded.records.len(),
+            dir.display()
+        )?;
+    }
+    Ok(if errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -125,6 +125,8 @@ enum AdvisoriesCmd {
         #[arg(long, conflicts_with = "local")]
         org: Option<String>,
     },
+    /// Convert OSV records to CSAF 2.0 documents, a STIX 2.1 bundle, or OSV JSON (offline).
+    Convert(advisories_cmd::ConvertArgs),
     /// Print one advisory (by id or alias) as OSV JSON.
     Show {
         id: String,
@@ -364,6 +366,7 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
         Command::Advisories(AdvisoriesCmd::Import { paths, local, org }) => {
             advisories_cmd::import(&resolved, &paths, local, org).await
         }
+        Command::Advisories(AdvisoriesCmd::Convert(args)) => advisories_cmd::convert(&args),
         Command::Advisories(AdvisoriesCmd::Show { id, local, org }) => {
             advisories_cmd::show(&resolved, &id, local, org).await
         }

@@ -3,9 +3,11 @@
 //! the formats' own validators.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod csaf;
 mod lockfiles_js;
 mod lockfiles_other;
 mod report;
 mod sbom;
 mod stix;
+mod stix_advisories;
 mod support;

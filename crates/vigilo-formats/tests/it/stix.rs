@@ -156,7 +156,7 @@ fn observations() -> Vec<Observation> {
     ]
 }
 
-fn input(generated: &str) -> SightingsInput {
+pub(crate) fn input(generated: &str) -> SightingsInput {
     SightingsInput {
         sensor: "shop-web-01".into(),
         sensor_class: SensorClass::System,
@@ -449,7 +449,7 @@ fn require() -> bool {
 /// Runs `validate_stix.py` on `text`: `None` when the validator cannot run
 /// (and that is allowed), else its exit code and stderr.
 #[allow(clippy::print_stderr)]
-fn run_validator(text: &str) -> Option<(Option<i32>, String)> {
+pub(crate) fn run_validator(text: &str) -> Option<(Option<i32>, String)> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bundle.stix.json");
     std::fs::write(&file, text).unwrap();

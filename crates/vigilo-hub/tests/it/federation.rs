@@ -57,6 +57,23 @@ async fn post(hub: &Hub, coll: &str, token: &str, objects: Vec<Value>) -> Value 
     serde_json::from_slice(&r.body).unwrap()
 }
 
+/// The API root a partner of B's was registered with.
+async fn partners_root(b: &Hub, org: &OrgFixture, pid: &str) -> String {
+    let list = b
+        .get("/api/partners", &org.admin)
+        .await
+        .json(StatusCode::OK);
+    list["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pid)
+        .unwrap()["api_root"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn listed(v: &Value) -> Vec<String> {
     let mut ids: Vec<String> = v["objects"]
         .as_array()
@@ -90,13 +107,18 @@ async fn setup(
     let c = a.org("gamma").await;
     let b = Hub::new(TestDb::new(a.db.backend).await).await;
     let b_org = b.org("beta").await;
+    let key = a
+        .send(Call::new(Method::GET, "/api/hub/key"))
+        .await
+        .json(StatusCode::OK)["key"]
+        .clone();
     let partner = b
         .post(
             "/api/partners",
             &b_org.admin,
             &json!({"name": "Hub A", "api_root": format!("{url}/taxii2/api/"),
                     "collections": [COMMUNITY, DIRECT], "token": b_there.admin,
-                    "direction": "pull"}),
+                    "direction": "pull", "public_key": key}),
         )
         .await
         .json(StatusCode::CREATED);
@@ -109,7 +131,7 @@ async fn setup(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_on_a_it_reaches_b_with_its_marking_and_revoked_it_goes() {
     for_each_backend(|db| async move {
-        let (a, publisher, _b_there, c, b, b_org, pid) = setup(db).await;
+        let (a, publisher, b_there, c, b, b_org, pid) = setup(db).await;
         // A: one GREEN object for the community, one RED to C only.
         post(
             &a,
@@ -205,6 +227,81 @@ async fn published_on_a_it_reaches_b_with_its_marking_and_revoked_it_goes() {
             .await
             .json(StatusCode::OK);
         assert_eq!(seen["count"], 0, "a revoked object is not listed: {seen}");
+
+        // Deleted on A: a signed tombstone deletes B's copy at the next pull.
+        let two = "indicator--5d2f8a54-1c3e-4c1f-9d5a-000000000002";
+        post(
+            &a,
+            COMMUNITY,
+            &publisher.admin,
+            vec![indicator(2, "2026-10-01T00:00:00.000Z", json!({}))],
+        )
+        .await;
+        b.post(
+            &format!("/api/partners/{pid}/sync"),
+            &b_org.admin,
+            &json!({}),
+        )
+        .await
+        .json(StatusCode::OK);
+        let seen = b
+            .get("/api/sharing/objects", &b_org.admin)
+            .await
+            .json(StatusCode::OK);
+        assert_eq!(listed(&seen), [two]);
+        let path = format!("/taxii2/api/collections/{COMMUNITY}/objects/{two}/");
+        let r = a
+            .send(
+                Call::new(Method::DELETE, &path)
+                    .header("accept", TAXII)
+                    .authorization(&format!("Token {}", publisher.admin)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        // A partner with no pinned key: the tombstone is refused.
+        let root = partners_root(&b, &b_org, &pid).await;
+        let unpinned = b
+            .post(
+                "/api/partners",
+                &b_org.admin,
+                &json!({"name": "Hub A, unpinned", "api_root": root, "collections": [COMMUNITY],
+                        "token": b_there.admin, "direction": "pull"}),
+            )
+            .await
+            .json(StatusCode::CREATED);
+        let uid = unpinned["id"].as_str().unwrap();
+        let r = b
+            .post(
+                &format!("/api/partners/{uid}/sync"),
+                &b_org.admin,
+                &json!({}),
+            )
+            .await
+            .json(StatusCode::OK);
+        assert!(
+            r["rejected"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m.as_str().unwrap().contains("no key is pinned")),
+            "{r}"
+        );
+        assert_eq!(r["deleted"], 0);
+        // The pinned partner's tombstone verifies: B's copy goes.
+        let r = b
+            .post(
+                &format!("/api/partners/{pid}/sync"),
+                &b_org.admin,
+                &json!({}),
+            )
+            .await
+            .json(StatusCode::OK);
+        assert_eq!(r["deleted"], 1, "{r}");
+        let seen = b
+            .get("/api/sharing/objects", &b_org.admin)
+            .await
+            .json(StatusCode::OK);
+        assert_eq!(seen["count"], 0, "deleted on A, gone from B: {seen}");
     })
     .await;
 }

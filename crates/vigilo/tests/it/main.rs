@@ -3,6 +3,7 @@
 //! (SQLite always, PostgreSQL when configured; see `vigilo-test-support`).
 
 mod advisories;
+mod advisories_convert;
 mod audit;
 mod case_parts;
 mod cli;
