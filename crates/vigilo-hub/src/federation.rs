@@ -261,6 +261,150 @@ async fn honour_tombstone(
         .map_err(|e| format!("deleting {}: {e}", t.object_ref))
 }
 
+/// What a push did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct PushReport {
+    pub partner: String,
+    pub requests: usize,
+    pub sent: usize,
+    /// Successes the partner's status resources reported.
+    pub accepted: u64,
+    pub failed: u64,
+    pub errors: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// Pushes to a partner what its account on this hub may see and has not
+/// been pushed yet (a cursor by `date_added`), to the first of its
+/// collections: through the same policy as every read, never what came
+/// from that partner, and never onward what an AMBER+STRICT or RED marking
+/// keeps from passing on (objects that came from another partner).
+pub(crate) async fn push(store: &Store, policy: &crate::policy::Policy, p: &Partner) -> PushReport {
+    use vigilo_core::marking::Viewer;
+    use vigilo_store::shared::{Scope, SharedQuery, Versions};
+    let mut report = PushReport {
+        partner: p.id.clone(),
+        ..PushReport::default()
+    };
+    if p.status != PartnerStatus::Active || !p.direction.pushes() {
+        report.skipped = Some(format!(
+            "skipped: {} {}",
+            p.status.as_str(),
+            p.direction.as_str()
+        ));
+        return report;
+    }
+    let (Some(local), Some(target)) = (p.local_org_id.as_deref(), p.collections.first()) else {
+        report.skipped = Some(
+            "skipped: a push needs the partner's local account and a collection to push to".into(),
+        );
+        return report;
+    };
+    let client = match CLIENT.as_ref() {
+        Ok(c) => c,
+        Err(e) => {
+            report.errors.push(format!("HTTP client: {e}"));
+            return report;
+        }
+    };
+    let token = match store.partner_token(&p.org_id, &p.id).await {
+        Ok(t) => t,
+        Err(e) => {
+            report.errors.push(format!("reading the token: {e}"));
+            return report;
+        }
+    };
+    let key = format!("push:{target}");
+    let mut after = match store.partner_cursor(&p.id, &key).await {
+        Ok(c) => c.and_then(|c| c.parse::<i64>().ok()),
+        Err(e) => {
+            report.errors.push(format!("reading the cursor: {e}"));
+            return report;
+        }
+    };
+    let own_origin = format!("partner:{}", p.id);
+    let url = format!("{}collections/{target}/objects/", p.api_root);
+    loop {
+        let q = SharedQuery {
+            scope: Scope::All,
+            added_after: after,
+            ids: Vec::new(),
+            kinds: Vec::new(),
+            spec_versions: Vec::new(),
+            versions: Versions::All,
+            batch: 1000,
+        };
+        let page = store
+            .query_shared(&q, PAGE, |o| {
+                o.origin != own_origin
+                    && (o.origin == "local" || o.marking.tlp.may_forward())
+                    && policy.may_see(Viewer::Org(local), o)
+            })
+            .await;
+        let (rows, more) = match page {
+            Ok(p) => p,
+            Err(e) => {
+                report.errors.push(format!("reading objects: {e}"));
+                return report;
+            }
+        };
+        let Some(last) = rows.last().map(|o| o.date_added) else {
+            break;
+        };
+        let objects: Vec<&Value> = rows.iter().map(|o| &o.object).collect();
+        let mut req = client
+            .post(&url)
+            .header("Accept", TAXII_MEDIA)
+            .header("Content-Type", TAXII_MEDIA)
+            .body(serde_json::json!({ "objects": objects }).to_string());
+        if let Some(t) = token.as_deref() {
+            req = req.header("Authorization", format!("Token {t}"));
+        }
+        report.requests += 1;
+        let status: Value = match req.send().await {
+            Ok(r) if r.status().is_success() => match r.json().await {
+                Ok(v) => v,
+                Err(e) => {
+                    report
+                        .errors
+                        .push(format!("POST {url}: the status is not JSON: {e}"));
+                    return report;
+                }
+            },
+            Ok(r) => {
+                report.errors.push(format!("POST {url}: {}", r.status()));
+                return report;
+            }
+            Err(e) => {
+                report.errors.push(format!("POST {url}: {e}"));
+                return report;
+            }
+        };
+        report.sent += rows.len();
+        report.accepted += status
+            .get("success_count")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        report.failed += status
+            .get("failure_count")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if let Err(e) = store
+            .set_partner_cursor(&p.id, &key, &last.to_string())
+            .await
+        {
+            report.errors.push(format!("storing the cursor: {e}"));
+            return report;
+        }
+        after = Some(last);
+        if !more {
+            break;
+        }
+    }
+    report
+}
+
 /// Pulls every active pulling partner of the hub every `interval`, until
 /// `stop` turns true.
 pub async fn run(store: Store, interval: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -277,6 +421,20 @@ pub async fn run(store: Store, interval: Duration, mut stop: tokio::sync::watch:
                 continue;
             }
         };
+        for p in partners
+            .iter()
+            .filter(|p| p.status == PartnerStatus::Active && p.direction.pushes())
+        {
+            match crate::policy::Policy::load_from(&store).await {
+                Ok(policy) => {
+                    let r = push(&store, &policy, p).await;
+                    if !r.errors.is_empty() {
+                        tracing::warn!(partner = %p.name, errors = ?r.errors, "federation: push failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "federation: loading the policy failed"),
+            }
+        }
         for p in partners
             .iter()
             .filter(|p| p.status == PartnerStatus::Active && p.direction.pulls())

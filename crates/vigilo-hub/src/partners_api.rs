@@ -30,7 +30,7 @@ use vigilo_store::shared::{Scope as SharedScope, SharedQuery, Versions};
 use crate::AppState;
 use crate::api::store_problem;
 use crate::auth::Auth;
-use crate::federation::{PullReport, pull};
+use crate::federation::{PullReport, PushReport, pull, push};
 use crate::json::ApiJson;
 use crate::problem::{Problem, ProblemBody};
 
@@ -39,6 +39,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_partners, create_partner))
         .routes(routes!(change_status))
         .routes(routes!(sync_now))
+        .routes(routes!(push_now))
         .routes(routes!(quarantine))
         .routes(routes!(release))
 }
@@ -266,6 +267,24 @@ async fn sync_now(
     auth.require(Scope::Admin)?;
     let p = partner_of(&state, &auth, &id).await?;
     Ok(ApiJson(pull(&state.store, &p).await))
+}
+
+/// Pushes to the partner now what its account here may see and has not
+/// been pushed yet.
+#[utoipa::path(post, path = "/api/partners/{id}/push", tag = "partners",
+    params(("id" = String, Path, description = "partner id")),
+    responses((status = 200, body = PushReport), (status = 401, body = ProblemBody),
+        (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)),
+    security(("token" = [])))]
+async fn push_now(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<PushReport>, Problem> {
+    auth.require(Scope::Admin)?;
+    let p = partner_of(&state, &auth, &id).await?;
+    let policy = crate::policy::Policy::load(&state).await?;
+    Ok(ApiJson(push(&state.store, &policy, &p).await))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -28,17 +28,22 @@ pub(crate) struct Policy {
 
 impl Policy {
     pub(crate) async fn load(state: &AppState) -> Result<Policy, Problem> {
-        let blocked = state
-            .store
+        Policy::load_from(&state.store).await.map_err(store_problem)
+    }
+
+    /// The policy as the store holds it now.
+    pub(crate) async fn load_from(
+        store: &vigilo_store::Store,
+    ) -> Result<Policy, vigilo_store::StoreError> {
+        let blocked = store
             .all_partners()
-            .await
-            .map_err(store_problem)?
+            .await?
             .into_iter()
             .filter(|p| p.status != PartnerStatus::Active)
             .filter_map(|p| p.local_org_id)
             .collect();
         Ok(Policy {
-            groups: state.store.sharing_groups().await.map_err(store_problem)?,
+            groups: store.sharing_groups().await?,
             blocked,
         })
     }

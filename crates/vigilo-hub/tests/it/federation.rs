@@ -381,3 +381,88 @@ async fn a_suspended_partner_gets_nothing_and_what_it_sends_is_quarantined() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushes_to_b_what_bs_account_may_see_and_nothing_else() {
+    for_each_backend(|db| async move {
+        // B is served; A pushes into B's community collection.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let b_url = format!("http://{}", listener.local_addr().unwrap());
+        let b = Hub::new(db).await;
+        serve(&b, listener);
+        let a_there = b.org("a-account").await;
+        let reader = b.org("reader").await;
+        let a = Hub::new(TestDb::new(b.db.backend).await).await;
+        let publisher = a.org("publisher").await;
+        let b_here = a.org("b-account").await;
+        let other = a.org("other").await;
+        post(
+            &a,
+            COMMUNITY,
+            &publisher.admin,
+            vec![indicator(11, "2026-10-01T00:00:00.000Z", json!({}))],
+        )
+        .await;
+        // RED to another organisation of A: B's account may not see it.
+        a.store
+            .put_shared(
+                &vigilo_store::Actor::system(),
+                &publisher.id,
+                "local",
+                &[vigilo_store::shared::NewShared {
+                    id: "indicator--5d2f8a54-1c3e-4c1f-9d5a-000000000012".into(),
+                    version: "2026-10-01T00:00:00.000Z".into(),
+                    kind: "indicator".into(),
+                    spec_version: "2.1".into(),
+                    marking: vigilo_core::marking::Marking {
+                        orgs: [other.id.clone()].into(),
+                        ..vigilo_core::marking::Marking::tlp(vigilo_core::marking::Tlp::Red)
+                    },
+                    object: indicator(12, "2026-10-01T00:00:00.000Z", json!({})),
+                }],
+            )
+            .await
+            .unwrap();
+        let partner = a
+            .post(
+                "/api/partners",
+                &a.operator,
+                &json!({"name": "Hub B", "api_root": format!("{b_url}/taxii2/api/"),
+                        "collections": [COMMUNITY], "token": a_there.admin,
+                        "direction": "push", "local_org": b_here.name}),
+            )
+            .await
+            .json(StatusCode::CREATED);
+        let pid = partner["id"].as_str().unwrap();
+        let r = a
+            .post(
+                &format!("/api/partners/{pid}/push"),
+                &a.operator,
+                &json!({}),
+            )
+            .await
+            .json(StatusCode::OK);
+        assert_eq!(r["errors"], json!([]), "{r}");
+        assert_eq!(r["sent"], 1, "{r}");
+        assert_eq!(r["accepted"], 1, "{r}");
+        let seen = b
+            .get("/api/sharing/objects", &reader.admin)
+            .await
+            .json(StatusCode::OK);
+        assert_eq!(
+            listed(&seen),
+            ["indicator--5d2f8a54-1c3e-4c1f-9d5a-000000000011"]
+        );
+        // Nothing new: nothing sent again.
+        let again = a
+            .post(
+                &format!("/api/partners/{pid}/push"),
+                &a.operator,
+                &json!({}),
+            )
+            .await
+            .json(StatusCode::OK);
+        assert_eq!(again["sent"], 0, "{again}");
+    })
+    .await;
+}
