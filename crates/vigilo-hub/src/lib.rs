@@ -23,6 +23,7 @@ mod outbound_api;
 mod partners_api;
 pub(crate) mod policy;
 pub mod problem;
+mod replica_api;
 mod reports_api;
 mod sharing_api;
 mod sightings_api;
@@ -218,6 +219,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(coordinator_api::router())
         .merge(sharing_api::router())
         .merge(partners_api::router())
+        .merge(replica_api::router())
 }
 
 /// Builds the application.

@@ -26,6 +26,7 @@ mod keys;
 pub mod outbound;
 pub mod partners;
 mod profile;
+pub mod replica;
 pub mod reports;
 pub mod shared;
 pub mod sightings;

@@ -7,6 +7,7 @@ mod config;
 mod duties_cmd;
 mod logs_cmd;
 mod receipts_cmd;
+mod replicate_cmd;
 mod scan_cmd;
 
 use std::io::Write as _;
@@ -101,6 +102,9 @@ enum Command {
     /// Compare and sort versions the way an ecosystem does.
     #[command(subcommand)]
     Versions(VersionsCmd),
+    /// Keep a copy of an organisation's own data from the hub it works on,
+    /// sealed in this hub's database (GET /api/replica reads it back).
+    Replicate(replicate_cmd::ReplicateArgs),
     /// Export everything an organisation owns (JSON Lines), decrypted.
     Export {
         /// Organisation name or id.
@@ -380,6 +384,10 @@ async fn dispatch(cli: Cli, resolved: Resolved) -> Result<ExitCode> {
             advisories_cmd::compare(&ecosystem, &a, &b)
         }
         Command::Versions(VersionsCmd::Sort { ecosystem }) => advisories_cmd::sort(&ecosystem),
+        Command::Replicate(args) => {
+            let store = open(&resolved, None).await?;
+            replicate_cmd::run(store, args).await
+        }
         Command::Export { org, out: dir } => {
             let store = open(&resolved, None).await?;
             let manifest = store

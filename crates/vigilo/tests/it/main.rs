@@ -13,5 +13,6 @@ mod export;
 mod keys;
 mod logs;
 mod pip_audit;
+mod replicate;
 mod scan;
 mod support;
