@@ -23,7 +23,9 @@
 //! The document is validated whole before anything is stored: every problem
 //! is a 422 naming its field's JSON pointer. An upload for an asset name the
 //! organisation already has replaces that asset's inventory (same id, one
-//! more scan).
+//! more scan). Once stored, the inventory is matched against every advisory
+//! (`crate::exposure_api`): its findings are raised, and those of the
+//! inventory it replaced that it no longer has are resolved.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -362,7 +364,8 @@ fn read_upload(doc: &Value) -> Result<NewAsset, Problem> {
 /// each bad field's JSON pointer); then the asset and its components are
 /// stored in one transaction. A new asset answers 201; an upload for a name
 /// the organisation already has replaces that asset's inventory and answers
-/// 200. Both carry `Location: /api/assets/{id}`.
+/// 200. Both carry `Location: /api/assets/{id}`. The new inventory is then
+/// matched against every advisory (`GET /api/assets/{id}/findings`).
 #[utoipa::path(post, path = "/api/assets", tag = "assets",
     request_body(content = Object, description = "a vigilo-scan/1 report with `\"asset\": {\"name\": …}` (name optional: defaults to `host`)"),
     responses((status = 201, body = AssetUploaded, description = "a new asset"),
@@ -378,12 +381,23 @@ async fn upload_asset(
 ) -> Result<Response, Problem> {
     auth.require(Scope::Write)?;
     let asset = read_upload(&doc)?;
+    let notes = crate::exposure_api::notes_from_document(&doc);
     drop(doc);
     let up = state
         .store
         .upload_asset(&auth.actor, &auth.principal.org_id, &asset)
         .await
         .map_err(store_problem)?;
+    // Exposure: the new inventory against every advisory, before answering.
+    crate::exposure_api::match_uploaded_asset(
+        &state,
+        &auth.actor,
+        &auth.principal.org_id,
+        &up.asset.id,
+        up.asset.scans,
+        notes,
+    )
+    .await;
     let location = HeaderValue::from_str(&format!("/api/assets/{}", up.asset.id))
         .map_err(Problem::internal_logged)?;
     let status = if up.created {

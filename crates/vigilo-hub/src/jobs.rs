@@ -1,5 +1,6 @@
-//! The background job runner: duty reminders and overdue alerts to the
-//! organisations' webhooks.
+//! The background job runner: duty reminders, overdue alerts and exposure
+//! notices to the organisations' webhooks, and the re-matching of stored
+//! inventories when advisories change.
 //!
 //! Every poll interval a [`Runner`] makes one [`Runner::tick`]:
 //!
@@ -11,7 +12,10 @@
 //!    times reached at once, only the shortest) and a `duty.overdue` for each
 //!    overdue duty. Each (webhook, duty, event, lead time, due instant) is
 //!    queued once, by any number of hub processes; a due instant that moves
-//!    is a new one.
+//!    is a new one. When the advisories changed since the last re-match
+//!    (the store's generation counter moved), or an asset's upload has not
+//!    been matched, it enqueues an `exposure.rematch` job (deduplicated by
+//!    generation); and it queues any `exposure.new` notice still owed.
 //! 2. **Run.** It claims due jobs from the leased queue
 //!    (`vigilo_store::jobs`) and runs them concurrently: a `webhook.deliver`
 //!    job POSTs its delivery's JSON body to the webhook URL within
@@ -20,7 +24,15 @@
 //!    Every attempt is written to the delivery log. A runner that stops
 //!    mid-job loses nothing: its lease expires and another runner (or the
 //!    same one restarted) takes the job over, so a message may arrive twice:
-//!    receivers deduplicate on `X-Vigilo-Delivery`.
+//!    receivers deduplicate on `X-Vigilo-Delivery`. An `exposure.rematch`
+//!    job re-matches what changed (`exposure_api::rematch`) and queues an
+//!    `exposure.new` delivery for each finding that became open and
+//!    affected; the deliveries it queues run in the same tick.
+//!
+//! Between ticks the runner also watches the advisories' generation (every
+//! [`ADVISORY_WATCH`]): a change, from this process or another (an API
+//! upload, `vigilo advisories import`), starts a tick at once, so exposure is
+//! known within seconds of an advisory's arrival.
 //!
 //! Each request carries `Content-Type: application/json`,
 //! `X-Vigilo-Event`, `X-Vigilo-Delivery` (the delivery id, the same on every
@@ -31,6 +43,11 @@
 //! {"event": "duty.reminder" | "duty.overdue", "delivery": "<id>", "org": "<org id>",
 //!  "duty": {"id", "case_id", "case_title", "rule", "stage", "recipient", "due", "status"},
 //!  "lead_minutes": 60 | null, "sent_at": "<RFC 3339>"}
+//!
+//! {"event": "exposure.new", "delivery": "<id>", "org": "<org id>",
+//!  "advisory": {"id", "aliases", "summary"}, "asset": {"id", "name"},
+//!  "component": {"ecosystem", "name", "version", "purl"},
+//!  "path": "<evidence path>", "status": "affected", "sent_at": "<RFC 3339>"}
 //! ```
 //!
 //! never any sealed case data. Unless the hub allows private addresses, a
@@ -49,16 +66,20 @@ use sha2::Sha256;
 use tokio::task::JoinSet;
 use vigilo_store::webhooks::{DELIVERY_JOB, EVENT_OVERDUE, EVENT_REMINDER};
 use vigilo_store::{
-    Backoff, DeliveryAttempt, DeliveryState, FailOutcome, Job, NewDelivery, NoticeKey, Store,
-    StoreError, Webhook,
+    Backoff, DeliveryAttempt, DeliveryState, FailOutcome, Job, NewDelivery, NewJob, NoticeKey,
+    Store, StoreError, Webhook,
 };
 
 use crate::HubConfig;
+use crate::advisories::AdvisoryCache;
 use crate::cases_api::{CaseDuty, org_duties};
+use crate::exposure_api::{REMATCH_JOB, queue_exposure_notices, rematch};
 use crate::webhooks_api::{check_webhook_url, is_public_ip};
 
 /// Attempts before a delivery fails, unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+/// How often a waiting runner checks whether the advisories changed.
+pub const ADVISORY_WATCH: Duration = Duration::from_millis(250);
 
 /// How the runner works.
 #[derive(Debug, Clone)]
@@ -112,7 +133,8 @@ impl RunnerConfig {
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickReport {
-    /// Reminders and overdue alerts queued.
+    /// Deliveries queued by the scheduling step: reminders, overdue alerts,
+    /// exposure notices still owed.
     pub queued: usize,
     /// Jobs claimed and run.
     pub ran: usize,
@@ -134,6 +156,8 @@ enum Outcome {
     Failed,
     /// Nothing to send (the webhook or delivery is gone), or the lease was lost.
     Dropped,
+    /// A re-match ran (it may have queued deliveries).
+    Rematched,
 }
 
 /// A resolver that drops every non-public address, so a host name cannot
@@ -215,6 +239,10 @@ pub struct Runner {
     owner: String,
     config: Arc<RunnerConfig>,
     client: reqwest::Client,
+    /// The advisory index re-matching uses (the hub's, when shared).
+    advisories: AdvisoryCache,
+    /// One re-match at a time in this runner.
+    rematching: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Runner {
@@ -234,7 +262,15 @@ impl Runner {
             owner: format!("runner-{}", uuid::Uuid::now_v7()),
             config: Arc::new(config),
             client: builder.build()?,
+            advisories: AdvisoryCache::default(),
+            rematching: Arc::new(tokio::sync::Mutex::new(())),
         })
+    }
+
+    /// Shares the hub's advisory index (else the runner loads its own).
+    pub fn with_advisories(mut self, advisories: AdvisoryCache) -> Runner {
+        self.advisories = advisories;
+        self
     }
 
     /// This runner's lease owner id.
@@ -250,21 +286,39 @@ impl Runner {
             if *stop.borrow() {
                 break;
             }
+            let generation = self.store.advisories_generation().await.ok();
             let report = self.tick(Timestamp::now()).await;
             if report.queued + report.ran > 0 {
                 tracing::debug!(?report, "job runner tick");
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = self.advisories_changed(generation) => {}
                 _ = stop.wait_for(|s| *s) => break,
             }
         }
         tracing::info!(owner = %self.owner, "job runner stopped");
     }
 
+    /// Completes when the advisories' generation differs from `since`.
+    async fn advisories_changed(&self, since: Option<i64>) {
+        loop {
+            tokio::time::sleep(ADVISORY_WATCH).await;
+            match self.store.advisories_generation().await {
+                Ok(g) if Some(g) != since => return,
+                _ => {}
+            }
+        }
+    }
+
     /// One round at `now`: schedule what is due, then run the due jobs.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
         let mut report = TickReport::default();
+        if let Err(e) = self.schedule_exposure(now, &mut report).await {
+            let e = format!("scheduling re-matching: {e}");
+            tracing::warn!(error = %e, "job runner");
+            report.errors.push(e);
+        }
         if let Err(e) = self.schedule(now, &mut report).await {
             let e = format!("scheduling webhook notices: {e}");
             tracing::warn!(error = %e, "job runner");
@@ -276,6 +330,41 @@ impl Runner {
             report.errors.push(e);
         }
         report
+    }
+
+    /// Enqueues an `exposure.rematch` job when the advisories changed since
+    /// the last re-match (one per generation, however many processes ask)
+    /// or an asset's upload has not been matched; queues the `exposure.new`
+    /// notices still owed.
+    pub async fn schedule_exposure(
+        &self,
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
+        let generation = self.store.advisories_generation().await?;
+        let key = if generation != self.store.exposure_generation().await? {
+            Some(format!("{REMATCH_JOB}:{generation}"))
+        } else {
+            self.store
+                .stale_exposure_assets(1)
+                .await?
+                .first()
+                .map(|a| format!("{REMATCH_JOB}:asset:{}:{}", a.asset_id, a.scans))
+        };
+        if let Some(key) = key {
+            self.store
+                .enqueue_job(&NewJob {
+                    kind: REMATCH_JOB.into(),
+                    payload: json!({ "generation": generation }),
+                    dedupe_key: Some(key),
+                    run_at: micros(now),
+                    max_attempts: self.config.max_attempts,
+                })
+                .await?;
+        }
+        report.queued +=
+            queue_exposure_notices(&self.store, self.config.max_attempts, micros(now)).await?;
+        Ok(())
     }
 
     /// Queues the reminders and overdue alerts due at `now`.
@@ -417,6 +506,7 @@ impl Runner {
                 .claim_jobs(&self.owner, self.config.batch, self.config.lease, at)
                 .await?;
             let claimed = jobs.len();
+            let mut rematched = false;
             let mut set = JoinSet::new();
             for job in jobs {
                 let runner = self.clone();
@@ -429,6 +519,7 @@ impl Runner {
                     Ok(Ok(Outcome::Retried)) => report.retried += 1,
                     Ok(Ok(Outcome::Failed)) => report.failed += 1,
                     Ok(Ok(Outcome::Dropped)) => {}
+                    Ok(Ok(Outcome::Rematched)) => rematched = true,
                     Ok(Err(e)) => {
                         // The lease expires and the job is taken up again.
                         let e = format!("a job failed to run: {e}");
@@ -442,7 +533,8 @@ impl Runner {
                     }
                 }
             }
-            if i64::try_from(claimed).unwrap_or(i64::MAX) < self.config.batch {
+            // A re-match queues deliveries: run them in this tick too.
+            if i64::try_from(claimed).unwrap_or(i64::MAX) < self.config.batch && !rematched {
                 break;
             }
         }
@@ -450,6 +542,9 @@ impl Runner {
     }
 
     async fn run_job(&self, job: Job, now: Timestamp) -> Result<Outcome, StoreError> {
+        if job.kind == REMATCH_JOB {
+            return self.rematch(&job, now).await;
+        }
         if job.kind != DELIVERY_JOB {
             self.store
                 .abandon_job(
@@ -462,6 +557,51 @@ impl Runner {
             return Ok(Outcome::Failed);
         }
         self.deliver(&job, now).await
+    }
+
+    /// Runs an `exposure.rematch` job: re-matches what changed, queues the
+    /// notices it owes. A failure is retried with backoff.
+    async fn rematch(&self, job: &Job, now: Timestamp) -> Result<Outcome, StoreError> {
+        let at = micros(now);
+        let _one = self.rematching.lock().await;
+        let started = Instant::now();
+        let result = match rematch(&self.store, &self.advisories).await {
+            Ok(r) => queue_exposure_notices(&self.store, self.config.max_attempts, at)
+                .await
+                .map(|queued| (r, queued)),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((r, queued)) => {
+                tracing::info!(
+                    generation = r.generation,
+                    assets = r.assets,
+                    advisories = r.advisories,
+                    later = r.later,
+                    inserted = r.applied.inserted,
+                    reopened = r.applied.reopened,
+                    resolved = r.applied.resolved,
+                    notices = queued,
+                    ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    "exposure re-matched"
+                );
+                self.store.complete_job(&job.id, &self.owner, at).await?;
+                Ok(Outcome::Rematched)
+            }
+            Err(e) => {
+                let e = format!("re-matching: {e}");
+                tracing::warn!(error = %e, "job runner");
+                match self
+                    .store
+                    .fail_job(&job.id, &self.owner, &e, at, &self.config.backoff)
+                    .await?
+                {
+                    FailOutcome::Retry { .. } => Ok(Outcome::Retried),
+                    FailOutcome::Failed => Ok(Outcome::Failed),
+                    FailOutcome::LeaseLost => Ok(Outcome::Dropped),
+                }
+            }
+        }
     }
 
     async fn deliver(&self, job: &Job, now: Timestamp) -> Result<Outcome, StoreError> {

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod case_parts_api;
 mod cases_api;
 mod coordinator_api;
+mod exposure_api;
 pub mod federation;
 mod fields;
 pub mod jobs;
@@ -120,6 +121,7 @@ pub struct AppState {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "advisories", description = "Advisory upload and lookup"),
         (name = "assets", description = "Scanned inventories (assets) uploaded by `vigilo scan --upload`"),
+        (name = "exposure", description = "Which assets run a component an advisory affects: findings raised when advisories or inventories arrive"),
         (name = "indicators", description = "Indicators and sightings uploaded by `vigilo logs --upload`"),
         (name = "cases", description = "Cases (vulnerability reports and incidents), their facts, submissions and duties"),
         (name = "webhooks", description = "Outbound webhooks: duty reminders and overdue alerts, HMAC-signed, retried, with a delivery log"),
@@ -217,6 +219,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(webhooks_api::router())
         .merge(outbound_api::router())
         .merge(coordinator_api::router())
+        .merge(exposure_api::router())
         .merge(sharing_api::router())
         .merge(partners_api::router())
         .merge(replica_api::router())
@@ -342,7 +345,9 @@ pub async fn serve(
     });
     let (runner_stop, runner_rx) = tokio::sync::watch::channel(false);
     let runner = match jobs::Runner::new(store.clone(), jobs::RunnerConfig::from_hub(&config)) {
-        Ok(r) => Some(tokio::spawn(r.run(runner_rx))),
+        Ok(r) => Some(tokio::spawn(
+            r.with_advisories(state.advisories.clone()).run(runner_rx),
+        )),
         Err(e) => {
             tracing::error!(error = %e, "starting the job runner failed: no webhook will be sent");
             None

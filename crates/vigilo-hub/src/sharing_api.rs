@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigilo_core::Scope as TokenScope;
-use vigilo_core::marking::{SharingGroup, Viewer};
+use vigilo_core::marking::{Marking, SharingGroup, Tlp, Viewer};
 use vigilo_store::micros_to_rfc3339;
 use vigilo_store::shared::{Scope, SharedObject, SharedQuery, Versions};
 
@@ -40,6 +40,211 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_groups, create_group))
         .routes(routes!(update_group))
         .routes(routes!(list_objects))
+        .routes(routes!(publish))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    /// An advisory id or alias this hub holds (public, or the caller's).
+    pub advisory: Option<String>,
+    /// An id of one of the caller's indicators (`GET /api/indicators`).
+    pub indicator: Option<String>,
+    /// `TLP:CLEAR` … `TLP:RED`.
+    pub tlp: String,
+    /// Sharing group ids of the audience.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Organisation names of the audience.
+    #[serde(default)]
+    pub orgs: Vec<String>,
+    /// Only say who would receive it; store nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Who an object will reach.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishView {
+    /// The STIX id and version stored (absent on a dry run).
+    pub id: Option<String>,
+    pub version: Option<String>,
+    pub tlp: String,
+    /// Whether anyone, anonymous callers included, may read it.
+    pub public: bool,
+    /// The other organisations of this hub that will see it, by name.
+    pub organisations: Vec<String>,
+    /// Members of confidential groups that will see it but are not named.
+    pub unnamed: usize,
+}
+
+/// A STIX pattern's string literal.
+fn literal(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+/// A STIX timestamp with milliseconds.
+fn stix_time(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros).map_or_else(
+        |_| String::new(),
+        |t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+    )
+}
+
+/// Publishes one of the organisation's advisories or indicators as a STIX
+/// 2.1 object with a marking, or (`dry_run`) says who it would reach:
+/// the organisations named, and how many members of confidential groups
+/// it reaches without naming them.
+#[utoipa::path(post, path = "/api/sharing/publish", tag = "sharing", request_body = PublishBody,
+    responses((status = 200, body = PublishView), (status = 201, body = PublishView),
+        (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)),
+    security(("token" = [])))]
+async fn publish(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<PublishBody>,
+) -> Result<Response, Problem> {
+    auth.require(TokenScope::Write)?;
+    let org = auth.principal.org_id.clone();
+    let tlp: Tlp = body
+        .tlp
+        .parse()
+        .map_err(|e: vigilo_core::marking::UnknownTlp| {
+            Problem::unprocessable(e.to_string()).with_error("/tlp", e.to_string())
+        })?;
+    let policy = Policy::load(&state).await?;
+    for (i, g) in body.groups.iter().enumerate() {
+        if !policy.groups_of(&org).any(|x| &x.id == g) {
+            let m = "no sharing group of yours (or that you belong to) has this id";
+            return Err(Problem::unprocessable(format!("/groups/{i}: {m}"))
+                .with_error(format!("/groups/{i}"), m));
+        }
+    }
+    let marking = Marking {
+        tlp,
+        groups: body.groups.iter().cloned().collect(),
+        orgs: ids_of(&state, "/orgs", &body.orgs).await?,
+    };
+    marking
+        .check()
+        .map_err(|e| Problem::unprocessable(e.to_string()).with_error("/tlp", e.to_string()))?;
+    let object = match (&body.advisory, &body.indicator) {
+        (Some(a), None) => {
+            let adv = state
+                .store
+                .advisory(a, Some(&org))
+                .await
+                .map_err(store_problem)?
+                .ok_or_else(|| Problem::not_found(format!("no advisory {a}")))?;
+            let json: Value = serde_json::from_str(&adv.json).map_err(Problem::internal_logged)?;
+            let record = vigilo_formats::osv::from_json(json, &adv.id)
+                .map_err(|d| Problem::unprocessable(format!("advisory {a}: {d}")))?;
+            vigilo_formats::stix::advisory_vulnerability(
+                &record,
+                &auth.principal.org_name,
+                Some(&marking),
+            )
+        }
+        (None, Some(i)) => {
+            let ind = state
+                .store
+                .indicator(&org, i)
+                .await
+                .map_err(store_problem)?
+                .ok_or_else(|| Problem::not_found(format!("no indicator {i}")))?;
+            let kind = ind.kind.as_str();
+            serde_json::json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": format!("indicator--{}", ind.id),
+                "created": stix_time(ind.created_at), "modified": stix_time(ind.updated_at),
+                "name": format!("{} {}", ind.role.as_str(), ind.value),
+                "pattern": format!("[{kind}:value = '{}']", literal(&ind.value)),
+                "pattern_type": "stix",
+                "valid_from": stix_time(ind.first_seen.unwrap_or(ind.created_at)),
+                "indicator_types": ["malicious-activity"],
+                "labels": ind.rules,
+            })
+        }
+        _ => {
+            return Err(
+                Problem::unprocessable("give one of `advisory` or `indicator`")
+                    .with_error("", "give one of `advisory` or `indicator`"),
+            );
+        }
+    };
+    // Who it reaches: the one policy, asked for every organisation.
+    let probe = SharedObject {
+        id: String::new(),
+        version: String::new(),
+        owner: org.clone(),
+        kind: String::new(),
+        spec_version: "2.1".into(),
+        marking: marking.clone(),
+        object: Value::Null,
+        date_added: 0,
+        origin: "local".into(),
+        quarantine: None,
+    };
+    let hidden: BTreeSet<String> = marking
+        .groups
+        .iter()
+        .filter_map(|g| policy.groups_of(&org).find(|x| &x.id == g))
+        .filter(|g| g.confidential && g.owner != org)
+        .flat_map(|g| g.members.iter().cloned())
+        .collect();
+    let mut organisations = Vec::new();
+    let mut unnamed = 0;
+    for o in state.store.list_orgs().await.map_err(store_problem)? {
+        if o.id == org || !policy.may_see(Viewer::Org(&o.id), &probe) {
+            continue;
+        }
+        if hidden.contains(&o.id) && !marking.orgs.contains(&o.id) {
+            unnamed += 1;
+        } else {
+            organisations.push(o.name);
+        }
+    }
+    let mut view = PublishView {
+        id: None,
+        version: None,
+        tlp: tlp.as_str().to_owned(),
+        public: tlp == Tlp::Clear,
+        organisations,
+        unnamed,
+    };
+    if body.dry_run {
+        return Ok(ApiJson(view).into_response());
+    }
+    let object = crate::taxii::with_marking_ref(&object, tlp);
+    let (id, version, kind, spec) = crate::taxii::read_object(&object).map_err(|m| {
+        Problem::internal_logged(format!("a published object is not valid STIX: {m}"))
+    })?;
+    let out = state
+        .store
+        .put_shared(
+            &auth.actor,
+            &org,
+            "local",
+            &[vigilo_store::shared::NewShared {
+                id: id.clone(),
+                version: version.clone(),
+                kind,
+                spec_version: spec,
+                marking,
+                object,
+            }],
+        )
+        .await
+        .map_err(store_problem)?;
+    if out.first() == Some(&vigilo_store::shared::PutOutcome::NotOwner) {
+        return Err(Problem::conflict(format!(
+            "{id} is another organisation's object"
+        )));
+    }
+    view.id = Some(id);
+    view.version = Some(version);
+    Ok((StatusCode::CREATED, ApiJson(view)).into_response())
 }
 
 /// A sharing group as the caller may know it.

@@ -22,6 +22,7 @@
 //! | `disclosures.jsonl` | its outbound log: every disclosure, overrides and the receipts other hubs signed |
 //! | `late_duties.jsonl` | duties a recorded fact made late on arrival |
 //! | `webhooks.jsonl` | its webhooks (no secrets) |
+//! | `findings.jsonl` | its assets' findings (exposure), open and resolved |
 //! | `audit.jsonl` | its audit events with their chain hashes |
 //! | `manifest.json` | format version, time, counts and SHA-256 of each file |
 
@@ -405,6 +406,36 @@ impl Store {
             }))?;
         }
         files.insert("webhooks.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("findings.jsonl"))?;
+        let every = crate::exposure::FindingFilter {
+            state: crate::exposure::FindingState::All,
+            ..Default::default()
+        };
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .list_findings(&org.id, &every, after.as_deref(), EXPORT_PAGE)
+                .await?;
+            for f in &page {
+                w.write(&serde_json::json!({
+                    "id": f.id, "asset_id": f.asset_id, "asset_name": f.asset_name,
+                    "advisory_id": f.advisory_id, "advisory_aliases": f.advisory_aliases,
+                    "ecosystem": f.ecosystem, "name": f.name, "version": f.version,
+                    "purl": f.purl, "path": f.path, "status": f.status,
+                    "first_seen": micros_to_rfc3339(f.first_seen),
+                    "last_seen": micros_to_rfc3339(f.last_seen),
+                    "resolved_at": f.resolved_at.map(micros_to_rfc3339),
+                }))?;
+            }
+            match page.last() {
+                Some(last) if i64::try_from(page.len()).unwrap_or(i64::MAX) == EXPORT_PAGE => {
+                    after = Some(last.id.clone());
+                }
+                _ => break,
+            }
+        }
+        files.insert("findings.jsonl".to_owned(), w.finish()?);
 
         let mut w = JsonlWriter::create(&dir.join("audit.jsonl"))?;
         let mut after = 0;

@@ -20,6 +20,7 @@ pub mod coordinator;
 pub mod crypto;
 mod db;
 pub mod export;
+pub mod exposure;
 mod identity;
 pub mod jobs;
 mod keys;
@@ -46,6 +47,7 @@ pub use cases::{
     SealedCaseField, StoredCase,
 };
 pub use db::{Backend, StoreOptions, VerifyReport, redact_url};
+pub use exposure::{ApplyReport, FindingFilter, FindingState, NewFinding, StoredFinding};
 pub use identity::{
     Member, NewToken, Org, OrgStatus, TOKEN_PREFIX, TokenInfo, TokenRecord, User, hash_token_secret,
 };

@@ -1,19 +1,22 @@
-//! Outbound webhooks: where an organisation wants its duty reminders and
-//! overdue alerts POSTed, and the log of every delivery.
+//! Outbound webhooks: where an organisation wants its duty reminders,
+//! overdue alerts and exposure notices POSTed, and the log of every delivery.
 //!
 //! A webhook has a URL, a secret (**sealed**, [`FieldRef`]
 //! `webhooks.secret`; the hub signs each body with it and never shows it
 //! again after creation), the events it wants (`duty.reminder`,
-//! `duty.overdue`) and its reminder lead times in minutes. Creating and
-//! deleting one are audited; every read is scoped to one organisation.
+//! `duty.overdue`, `exposure.new`) and its reminder lead times in minutes.
+//! Creating and deleting one are audited; every read is scoped to one
+//! organisation.
 //!
 //! A message to send is a *delivery* ([`Store::queue_delivery`]): a row in
 //! the delivery log and a `webhook.deliver` job ([`crate::jobs`]) in the same
 //! transaction. A reminder or overdue alert also carries a *notice* key
 //! (webhook, duty, event, lead time, due instant): a notice already sent is
 //! not queued again, so each is sent once however many hub processes
-//! schedule it, and a due instant that moves makes a new key. Every attempt
-//! is logged ([`Store::record_delivery_attempt`]) with its HTTP status or
+//! schedule it, and a due instant that moves makes a new key. An
+//! `exposure.new` notice is keyed the same way, by (webhook,
+//! `finding:<id>`, event, 0, the instant the finding was opened). Every
+//! attempt is logged ([`Store::record_delivery_attempt`]) with its HTTP status or
 //! error.
 
 use std::collections::HashSet;
@@ -33,8 +36,11 @@ pub const EVENT_REMINDER: &str = "duty.reminder";
 pub const EVENT_OVERDUE: &str = "duty.overdue";
 /// A test message (`POST /api/webhooks/{id}/test`).
 pub const EVENT_PING: &str = "ping";
+/// An asset newly exposed: an advisory's arrival raised an open, affected
+/// finding on it (see [`crate::exposure`]).
+pub const EVENT_EXPOSURE: &str = "exposure.new";
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 2] = [EVENT_REMINDER, EVENT_OVERDUE];
+pub const EVENTS: [&str; 3] = [EVENT_REMINDER, EVENT_OVERDUE, EVENT_EXPOSURE];
 /// The job kind that sends one delivery; its payload is `{"delivery": ID}`.
 pub const DELIVERY_JOB: &str = "webhook.deliver";
 

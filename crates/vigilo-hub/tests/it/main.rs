@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod case_parts;
 mod cases;
+mod exposure;
 mod federation;
 mod intake;
 mod isolation;

@@ -615,3 +615,66 @@ async fn taxii2_client_reads_and_writes_vigilo_as_it_does_medallion() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn publishing_an_indicator_says_who_receives_it_then_shares_it_with_them_only() {
+    for_each_backend(|db| async move {
+        let hub = Hub::new(db).await;
+        let (a, b, c, d, e) = (
+            hub.org("alpha").await,
+            hub.org("beta").await,
+            hub.org("gamma").await,
+            hub.org("delta").await,
+            hub.org("epsilon").await,
+        );
+        let isac = hub.org("isac").await;
+        let open = group(&hub, &a, "Open circle", &[&b], false).await;
+        let closed = group(&hub, &isac, "Closed circle", &[&a, &c, &d], true).await;
+        hub.post(
+            "/api/sightings",
+            &a.admin,
+            &json!({"sensor": "web-01", "indicators": [
+                {"kind": "domain-name", "value": "evil.example", "role": "callback",
+                 "rules": ["log4shell-jndi"], "count": 3}]}),
+        )
+        .await
+        .json(StatusCode::CREATED);
+        let list = hub.get("/api/indicators", &a.admin).await.json(StatusCode::OK);
+        let ind = list["indicators"][0]["id"].as_str().unwrap().to_owned();
+        let body = json!({"indicator": ind, "tlp": "TLP:AMBER", "groups": [open, closed], "dry_run": true});
+        let preview = hub.post("/api/sharing/publish", &a.admin, &body).await.json(StatusCode::OK);
+        let mut named: Vec<String> = preview["organisations"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect();
+        named.sort();
+        let mut want = vec![b.name.clone(), isac.name.clone()];
+        want.sort();
+        assert_eq!(named, want, "the confidential group's members stay unnamed: {preview}");
+        assert_eq!(preview["unnamed"], 2, "{preview}");
+        assert!(preview["id"].is_null());
+        // Nothing was stored by the preview.
+        assert_eq!(hub.get("/api/sharing/objects", &b.admin).await.json(StatusCode::OK)["count"], 0);
+
+        let mut body = body;
+        body["dry_run"] = json!(false);
+        let done = hub.post("/api/sharing/publish", &a.admin, &body).await.json(StatusCode::CREATED);
+        let id = done["id"].as_str().unwrap();
+        assert!(id.starts_with("indicator--"));
+        for (who, sees) in [(&b, true), (&c, true), (&d, true), (&isac, true), (&e, false)] {
+            let got = hub.get("/api/sharing/objects", &who.admin).await.json(StatusCode::OK);
+            assert_eq!(got["count"], usize::from(sees), "{}: {got}", who.name);
+        }
+        let seen = hub.get("/api/sharing/objects", &b.admin).await.json(StatusCode::OK);
+        let object = &seen["objects"][0]["object"];
+        assert_eq!(object["pattern"], "[domain-name:value = 'evil.example']");
+        assert!(object["object_marking_refs"].as_array().unwrap().contains(&json!("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421")));
+        // RED to a group, an unknown group: refused, naming the field.
+        let p = hub
+            .post("/api/sharing/publish", &a.admin, &json!({"indicator": ind, "tlp": "TLP:RED", "groups": [open]}))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(p["detail"].as_str().unwrap().contains("named organisations"), "{p}");
+        hub.post("/api/sharing/publish", &e.admin, &json!({"indicator": ind, "tlp": "TLP:GREEN", "groups": [open]}))
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    })
+    .await;
+}

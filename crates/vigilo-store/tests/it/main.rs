@@ -8,6 +8,7 @@ mod case_parts;
 mod cases;
 mod concurrency;
 mod encryption;
+mod exposure;
 mod jobs;
 mod reports;
 mod sightings;

@@ -6,7 +6,7 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 18] = [
+const FILES: [&str; 19] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
@@ -24,6 +24,7 @@ const FILES: [&str; 18] = [
     "disclosures.jsonl",
     "late_duties.jsonl",
     "webhooks.jsonl",
+    "findings.jsonl",
     "audit.jsonl",
 ];
 
