@@ -10,6 +10,10 @@
 //! | `tokens.jsonl` | its API tokens' metadata (no secrets, no hashes) |
 //! | `profile.jsonl` | its profile, sealed fields decrypted |
 //! | `advisories.jsonl` | advisories it uploaded, as OSV records |
+//! | `advisories_csaf.jsonl` | the same advisories as CSAF 2.0 documents, one per line |
+//! | `shared_stix.jsonl` | every STIX 2.1 object version it shared, with its marking |
+//! | `sharing_groups.jsonl` | the sharing groups it manages, with their members |
+//! | `partners.jsonl` | its partner hubs (no tokens), with their status |
 //! | `assets.jsonl` | its assets: metadata and the last uploaded scan report (`vigilo-scan/1`) |
 //! | `indicators.jsonl` | its indicators (from `vigilo logs --upload`) with their totals |
 //! | `sightings.jsonl` | every upload's sighting of each indicator |
@@ -214,6 +218,86 @@ impl Store {
             }
         }
         files.insert("advisories.jsonl".to_owned(), w.finish()?);
+
+        // The same advisories as CSAF 2.0 (the publisher namespace is a
+        // placeholder: `vigilo advisories convert` takes the real one).
+        let mut w = JsonlWriter::create(&dir.join("advisories_csaf.jsonl"))?;
+        let options = vigilo_formats::csaf::Options {
+            publisher: vigilo_formats::csaf::Publisher {
+                name: org.display_name.clone(),
+                namespace: format!("https://vigilo.invalid/orgs/{}", org.name),
+                category: vigilo_formats::csaf::PublisherCategory::Other,
+            },
+            marking: None,
+        };
+        for a in self.all_advisories().await? {
+            if a.owner_org.as_deref() == Some(org.id.as_str()) {
+                let value: serde_json::Value = serde_json::from_str(&a.json).map_err(|e| {
+                    StoreError::Invalid(format!("stored advisory {} is not JSON: {e}", a.id))
+                })?;
+                match vigilo_formats::csaf::from_osv(&value, &options) {
+                    Ok(doc) => w.write(&doc)?,
+                    Err(e) => {
+                        w.write(&serde_json::json!({"advisory": a.id, "error": e.to_string()}))?
+                    }
+                }
+            }
+        }
+        files.insert("advisories_csaf.jsonl".to_owned(), w.finish()?);
+
+        // What it shared, every version, with its marking.
+        let mut w = JsonlWriter::create(&dir.join("shared_stix.jsonl"))?;
+        let mut after = None;
+        loop {
+            let q = crate::shared::SharedQuery {
+                scope: crate::shared::Scope::Owned(org.id.clone()),
+                added_after: after,
+                ids: Vec::new(),
+                kinds: Vec::new(),
+                spec_versions: Vec::new(),
+                versions: crate::shared::Versions::All,
+                batch: EXPORT_PAGE,
+            };
+            let (rows, more) = self
+                .query_shared(&q, usize::try_from(EXPORT_PAGE).unwrap_or(5000), |_| true)
+                .await?;
+            for o in &rows {
+                w.write(&serde_json::json!({
+                    "object": o.object, "tlp": o.marking.tlp.as_str(), "groups": o.marking.groups,
+                    "orgs": o.marking.orgs, "date_added": micros_to_rfc3339(o.date_added),
+                    "origin": o.origin, "quarantine": o.quarantine,
+                }))?;
+            }
+            after = rows.last().map(|o| o.date_added);
+            if !more {
+                break;
+            }
+        }
+        files.insert("shared_stix.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("sharing_groups.jsonl"))?;
+        for g in self.sharing_groups().await?.values() {
+            if g.owner == org.id {
+                w.write(&serde_json::json!({
+                    "id": g.id, "name": g.name, "confidential": g.confidential,
+                    "members": g.members,
+                }))?;
+            }
+        }
+        files.insert("sharing_groups.jsonl".to_owned(), w.finish()?);
+
+        let mut w = JsonlWriter::create(&dir.join("partners.jsonl"))?;
+        for p in self.list_partners(&org.id).await? {
+            w.write(&serde_json::json!({
+                "id": p.id, "name": p.name, "api_root": p.api_root, "collections": p.collections,
+                "public_key": p.public_key, "direction": p.direction.as_str(),
+                "local_org_id": p.local_org_id, "status": p.status.as_str(),
+                "status_reason": p.status_reason,
+                "status_since": micros_to_rfc3339(p.status_since), "review_date": p.review_date,
+                "created_at": micros_to_rfc3339(p.created_at), "created_by": p.created_by,
+            }))?;
+        }
+        files.insert("partners.jsonl".to_owned(), w.finish()?);
 
         // Its assets, each with the scan report last uploaded for it.
         let mut w = JsonlWriter::create(&dir.join("assets.jsonl"))?;

@@ -6,12 +6,16 @@ use vigilo_test_support::for_each_backend;
 
 use crate::support::{Vigilo, http, org_with_admin_token, put};
 
-const FILES: [&str; 19] = [
+const FILES: [&str; 23] = [
     "org.jsonl",
     "members.jsonl",
     "tokens.jsonl",
     "profile.jsonl",
     "advisories.jsonl",
+    "advisories_csaf.jsonl",
+    "shared_stix.jsonl",
+    "sharing_groups.jsonl",
+    "partners.jsonl",
     "assets.jsonl",
     "indicators.jsonl",
     "sightings.jsonl",
