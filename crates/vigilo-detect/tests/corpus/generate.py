@@ -489,6 +489,13 @@ def escape_chars(text, chars, fmt):
     return "".join(fmt(c) if c in chars else c for c in text)
 
 
+def escape_in_string(text, chars, fmt):
+    """As escape_chars, inside a JSON or Java string literal: a backslash of
+    the payload is written escaped (`\\`), or the literal would not say what
+    the payload says (`\\u007d` is a backslash and `u007d`, not `}`)."""
+    return "".join("\\\\" if c == "\\" else fmt(c) if c in chars else c for c in text)
+
+
 HTML_NAMED = {"$": ["&dollar;"], "{": ["&lbrace;", "&lcub;"], "}": ["&rbrace;", "&rcub;"],
               ":": ["&colon;"], "/": ["&sol;"]}
 
@@ -508,11 +515,11 @@ def apply_encoding(g, text, encoding):
     if encoding == "json-unicode":
         chars = g.pick(["$", "${", "${}", "${}:/"])
         upper = g.chance(0.5)
-        return escape_chars(text, chars, lambda c: ("\\u%04X" if upper else "\\u%04x") % ord(c)), ["json"]
+        return escape_in_string(text, chars, lambda c: ("\\u%04X" if upper else "\\u%04x") % ord(c)), ["json"]
     if encoding == "java-hex":
         chars = g.pick(["$", "${", "${}", "${}:/"])
         upper = g.chance(0.5)
-        return escape_chars(text, chars, lambda c: ("\\x%02X" if upper else "\\x%02x") % ord(c)), ["java"]
+        return escape_in_string(text, chars, lambda c: ("\\x%02X" if upper else "\\x%02x") % ord(c)), ["java"]
     if encoding == "html-dec":
         chars = g.pick(["$", "${", "${}"])
         return escape_chars(text, chars, lambda c: "&#%d;" % ord(c)), ["html"]
