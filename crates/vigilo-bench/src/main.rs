@@ -94,6 +94,12 @@ struct Args {
     /// due; what is still missing then is reported as timed out (or unsent).
     #[arg(long, default_value_t = 5.0)]
     drain_timeout: f64,
+    /// A file of request paths (`/path?query`), one a line, sent in turn
+    /// (round robin over every connection) instead of the `--url`'s path;
+    /// `--url` still names the server. Empty lines and `#` comments are
+    /// skipped.
+    #[arg(long, value_name = "FILE")]
+    paths_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +114,10 @@ struct Target {
     addr: SocketAddr,
     path: Uri,
     headers: HeaderMap,
+    /// `--paths-file`: paths sent in turn instead of `path`.
+    paths: Vec<Uri>,
+    /// The index of the next of `paths` (one thread: a `Cell` is enough).
+    next_path: std::cell::Cell<usize>,
 }
 
 impl Target {
@@ -151,12 +161,44 @@ impl Target {
             addr,
             path,
             headers,
+            paths: Vec::new(),
+            next_path: std::cell::Cell::new(0),
         })
+    }
+
+    /// Sends `paths` in turn instead of the URL's path.
+    fn with_paths(mut self, text: &str) -> Result<Target> {
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let p: Uri = line
+                .parse()
+                .with_context(|| format!("invalid path {line:?}"))?;
+            if p.scheme().is_some() || !line.starts_with('/') {
+                bail!("{line:?} is not a path (`/…`)");
+            }
+            self.paths.push(p);
+        }
+        if self.paths.is_empty() {
+            bail!("the paths file names no path");
+        }
+        Ok(self)
+    }
+
+    /// The path of the next request.
+    fn next_path(&self) -> Uri {
+        if self.paths.is_empty() {
+            return self.path.clone();
+        }
+        let i = self.next_path.get();
+        self.next_path.set((i + 1) % self.paths.len());
+        self.paths[i].clone()
     }
 
     fn request(&self) -> Request<Empty<Bytes>> {
         let mut req = Request::new(Empty::new());
-        *req.uri_mut() = self.path.clone();
+        *req.uri_mut() = self.next_path();
         *req.headers_mut() = self.headers.clone();
         req
     }
@@ -425,7 +467,15 @@ async fn run(args: &Args) -> Result<Report> {
     if args.connections == 0 {
         bail!("--connections must be at least 1");
     }
-    let target = Rc::new(Target::resolve(&args.url, &args.headers).await?);
+    let mut target = Target::resolve(&args.url, &args.headers).await?;
+    if let Some(file) = &args.paths_file {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        target = target
+            .with_paths(&text)
+            .with_context(|| format!("reading {}", file.display()))?;
+    }
+    let target = Rc::new(target);
     // Connect everything first, so that no measured request pays a handshake.
     let mut conns = Vec::with_capacity(args.connections);
     for _ in 0..args.connections {
@@ -649,6 +699,20 @@ mod tests {
         assert_eq!(t.addr.port(), 80);
         assert_eq!(t.path, "/");
         assert!(Target::resolve("https://127.0.0.1/", &[]).await.is_err());
+        let t = Target::resolve("http://127.0.0.1:1/x", &[])
+            .await
+            .unwrap()
+            .with_paths("/a?p=1\n\n# note\n/b\n")
+            .unwrap();
+        let sent: Vec<String> = (0..5).map(|_| t.next_path().to_string()).collect();
+        assert_eq!(sent, ["/a?p=1", "/b", "/a?p=1", "/b", "/a?p=1"]);
+        assert!(
+            Target::resolve("http://127.0.0.1:1/x", &[])
+                .await
+                .unwrap()
+                .with_paths("\n# nothing\n")
+                .is_err()
+        );
         assert!(
             Target::resolve("http://127.0.0.1/", &["nocolon".into()])
                 .await

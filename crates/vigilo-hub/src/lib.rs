@@ -110,6 +110,8 @@ pub struct AppState {
     pub issuer: Arc<str>,
     /// [`HubConfig::webhook_allow_private`].
     pub allow_private_webhooks: bool,
+    /// The sharing policy, cached (reloaded when groups or partners change).
+    pub(crate) policy: policy::PolicyCache,
 }
 
 #[derive(OpenApi)]
@@ -235,6 +237,7 @@ pub fn app(store: Store, config: &HubConfig) -> (Router, AppState) {
         metrics: Arc::new(Metrics::new()),
         openapi: Arc::new(doc.to_pretty_json().unwrap_or_default()),
         advisories: advisories::AdvisoryCache::default(),
+        policy: policy::PolicyCache::default(),
         intake: Arc::new(case_parts_api::IntakeGuard::new()),
         issuer: Arc::from(
             config

@@ -9,6 +9,8 @@
 //! partner sent is held in quarantine, seen by no one until released.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use vigilo_core::marking::{SharingGroup, Viewer, may_see};
 use vigilo_store::partners::PartnerStatus;
@@ -26,9 +28,76 @@ pub(crate) struct Policy {
     blocked: BTreeSet<String>,
 }
 
+/// How long the cached policy is trusted without asking the database
+/// whether another process changed it (changes made through this process's
+/// store are seen at once).
+pub(crate) const RECHECK_EVERY: Duration = Duration::from_millis(250);
+
+/// The policy, cached: reloaded when this process changed what it reads
+/// ([`vigilo_store::shared::sharing_epoch`]), or when the store's
+/// `sharing_generation` moved (another process), which is asked at most
+/// every [`RECHECK_EVERY`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PolicyCache {
+    current: Arc<Mutex<Option<Cached>>>,
+    reload: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    policy: Arc<Policy>,
+    epoch: u64,
+    generation: i64,
+    checked: Instant,
+}
+
+impl PolicyCache {
+    /// The cached policy if it is still current without asking the store.
+    fn fresh(&self, epoch: u64) -> Option<Arc<Policy>> {
+        let c = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        c.as_ref()
+            .filter(|c| c.epoch == epoch && c.checked.elapsed() < RECHECK_EVERY)
+            .map(|c| c.policy.clone())
+    }
+
+    pub(crate) async fn get(
+        &self,
+        store: &vigilo_store::Store,
+    ) -> Result<Arc<Policy>, vigilo_store::StoreError> {
+        // Read before anything else: a change committed after this point
+        // moves it again and the next request reloads.
+        let epoch = vigilo_store::shared::sharing_epoch();
+        if let Some(p) = self.fresh(epoch) {
+            return Ok(p);
+        }
+        let _one = self.reload.lock().await;
+        if let Some(p) = self.fresh(epoch) {
+            return Ok(p);
+        }
+        let generation = store.sharing_generation().await?;
+        let cached = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let policy = match cached {
+            Some(c) if c.epoch == epoch && c.generation == generation => c.policy,
+            _ => Arc::new(Policy::load_from(store).await?),
+        };
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+            policy: policy.clone(),
+            epoch,
+            generation,
+            checked: Instant::now(),
+        });
+        Ok(policy)
+    }
+}
+
 impl Policy {
-    pub(crate) async fn load(state: &AppState) -> Result<Policy, Problem> {
-        Policy::load_from(&state.store).await.map_err(store_problem)
+    /// The policy as it stands (cached; see [`PolicyCache`]).
+    pub(crate) async fn load(state: &AppState) -> Result<Arc<Policy>, Problem> {
+        state.policy.get(&state.store).await.map_err(store_problem)
     }
 
     /// The policy as the store holds it now.

@@ -283,7 +283,7 @@ impl Collection {
 
 struct Caller {
     auth: Option<crate::auth::Auth>,
-    policy: Policy,
+    policy: std::sync::Arc<Policy>,
 }
 
 impl Caller {
@@ -462,6 +462,27 @@ fn parse_filters(query: Option<&str>, allowed: &[&str]) -> Result<Filters, Taxii
     Ok(f)
 }
 
+/// The store query behind a page of collection `c`.
+fn query(caller: &Caller, c: &Collection, f: &Filters, default_versions: Versions) -> SharedQuery {
+    let after = match (f.added_after, f.next) {
+        (Some(a), Some(n)) => Some(a.max(n)),
+        (a, n) => a.or(n),
+    };
+    SharedQuery {
+        scope: c.scope(caller.org()),
+        added_after: after,
+        ids: f.ids.clone(),
+        kinds: f.kinds.clone(),
+        spec_versions: f.spec_versions.clone(),
+        versions: f.versions.clone().unwrap_or(default_versions),
+        // One more than a page: when the scope's SQL narrowing leaves only
+        // what the policy shows (the usual case), one round trip fills the
+        // page and tells whether more follow; the store reads further
+        // ahead when the policy drops rows.
+        batch: i64::try_from(f.limit + 1).unwrap_or(1001),
+    }
+}
+
 /// One page of the collection's objects the caller may see.
 async fn page(
     state: &AppState,
@@ -470,31 +491,76 @@ async fn page(
     f: &Filters,
     default_versions: Versions,
 ) -> Result<(Vec<SharedObject>, bool), TaxiiError> {
-    let after = match (f.added_after, f.next) {
-        (Some(a), Some(n)) => Some(a.max(n)),
-        (a, n) => a.or(n),
-    };
-    let q = SharedQuery {
-        scope: c.scope(caller.org()),
-        added_after: after,
-        ids: f.ids.clone(),
-        kinds: f.kinds.clone(),
-        spec_versions: f.spec_versions.clone(),
-        versions: f.versions.clone().unwrap_or(default_versions),
-        batch: i64::try_from(f.limit.max(50) * 2).unwrap_or(200),
-    };
     state
         .store
-        .query_shared(&q, f.limit, |o| caller.visible(c, o))
+        .query_shared(&query(caller, c, f, default_versions), f.limit, |o| {
+            caller.visible(c, o)
+        })
         .await
         .map_err(TaxiiError::internal)
 }
 
-fn date_headers(mut r: Response, rows: &[SharedObject]) -> Response {
-    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+/// As [`page`], each object as the JSON text stored (for `objects`, which
+/// copies them out unchanged: no decoding and re-encoding).
+async fn page_text(
+    state: &AppState,
+    caller: &Caller,
+    c: &Collection,
+    f: &Filters,
+    default_versions: Versions,
+) -> Result<(Vec<(SharedObject, String)>, bool), TaxiiError> {
+    state
+        .store
+        .query_shared_text(&query(caller, c, f, default_versions), f.limit, |o| {
+            caller.visible(c, o)
+        })
+        .await
+        .map_err(TaxiiError::internal)
+}
+
+/// The `objects` envelope written around the stored JSON texts; the same
+/// document [`envelope`] makes from decoded objects.
+fn objects_envelope(rows: &[(SharedObject, String)], more: bool) -> String {
+    let mut out = String::with_capacity(rows.iter().map(|(_, t)| t.len() + 1).sum::<usize>() + 64);
+    out.push_str(if more {
+        "{\"more\":true"
+    } else {
+        "{\"more\":false"
+    });
+    if more {
+        if let Some((last, _)) = rows.last() {
+            out.push_str(",\"next\":\"");
+            out.push_str(&encode_next(last.date_added));
+            out.push('"');
+        }
+    }
+    if !rows.is_empty() {
+        out.push_str(",\"objects\":[");
+        for (i, (_, text)) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(text);
+        }
+        out.push(']');
+    }
+    out.push('}');
+    out
+}
+
+fn date_headers(r: Response, rows: &[SharedObject]) -> Response {
+    date_headers_of(
+        r,
+        rows.first().map(|o| o.date_added),
+        rows.last().map(|o| o.date_added),
+    )
+}
+
+fn date_headers_of(mut r: Response, first: Option<i64>, last: Option<i64>) -> Response {
+    if let (Some(first), Some(last)) = (first, last) {
         for (name, micros) in [
-            ("x-taxii-date-added-first", first.date_added),
-            ("x-taxii-date-added-last", last.date_added),
+            ("x-taxii-date-added-first", first),
+            ("x-taxii-date-added-last", last),
         ] {
             if let Ok(v) = HeaderValue::from_str(&taxii_time(micros)) {
                 r.headers_mut().insert(name, v);
@@ -596,11 +662,14 @@ async fn objects(
             "match[spec_version]",
         ],
     )?;
-    let (rows, more) = page(&state, &caller, &c, &f, Versions::Last).await?;
-    let body = Value::Array(rows.iter().map(|o| o.object.clone()).collect());
-    Ok(date_headers(
-        taxii(StatusCode::OK, &envelope(&rows, more, body, "objects")),
-        &rows,
+    let (rows, more) = page_text(&state, &caller, &c, &f, Versions::Last).await?;
+    let mut r = (StatusCode::OK, objects_envelope(&rows, more)).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA));
+    Ok(date_headers_of(
+        r,
+        rows.first().map(|(o, _)| o.date_added),
+        rows.last().map(|(o, _)| o.date_added),
     ))
 }
 

@@ -272,7 +272,9 @@ impl Store {
             })),
         )
         .await?;
+        crate::shared::advance_sharing_generation(&mut tx).await?;
         tx.commit().await.ctx("storing a partner")?;
+        crate::shared::bump_sharing_epoch();
         self.get_partner(org_id, &id)
             .await?
             .ok_or_else(|| StoreError::Invalid("a partner just stored is missing".into()))
@@ -430,7 +432,9 @@ impl Store {
             })),
         )
         .await?;
+        crate::shared::advance_sharing_generation(&mut tx).await?;
         tx.commit().await.ctx("changing a partner's status")?;
+        crate::shared::bump_sharing_epoch();
         self.get_partner(org_id, id)
             .await?
             .ok_or_else(|| StoreError::NotFound {

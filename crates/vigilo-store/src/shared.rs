@@ -8,6 +8,7 @@
 //! rows the policy would drop too.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 use sqlx::Row;
@@ -22,6 +23,38 @@ pub const MAX_GROUP_MEMBERS: usize = 10_000;
 pub const MAX_GROUP_NAME: usize = 200;
 /// Largest STIX object, in bytes of JSON.
 pub const MAX_OBJECT_BYTES: usize = 1 << 20;
+
+/// Bumped in this process after every committed change to what the sharing
+/// policy reads (sharing groups and their members, partners' status and
+/// local organisations): a cache of the policy in this process reloads at
+/// once when it moves, and watches [`Store::sharing_generation`] for the
+/// changes other processes make.
+static SHARING_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// This process's count of changes to what the sharing policy reads.
+pub fn sharing_epoch() -> u64 {
+    SHARING_EPOCH.load(Ordering::Acquire)
+}
+
+/// Call after committing a change to what the policy reads.
+pub(crate) fn bump_sharing_epoch() {
+    SHARING_EPOCH.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Advances the `sharing_generation` counter in `meta`, inside the
+/// transaction that changes what the sharing policy reads.
+pub(crate) async fn advance_sharing_generation(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
+         WHERE key = 'sharing_generation'",
+    )
+    .execute(&mut **tx)
+    .await
+    .ctx("advancing the sharing generation")?;
+    Ok(())
+}
 
 /// A shared object version to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +172,14 @@ fn version_key(v: &str) -> (i64, String) {
         })
 }
 
-fn object_from_row(r: &AnyRow) -> Result<SharedObject> {
+fn decode_object(id: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Invalid(format!("stored object {id} has a bad object: {e}")))
+}
+
+/// A row without decoding its object: the version (its `object` left
+/// `Null`) and the object's JSON text as stored.
+fn meta_from_row(r: &AnyRow) -> Result<(SharedObject, String)> {
     type Raw = (SharedObject, String, String, String, String);
     let get = |r: &AnyRow| -> std::result::Result<Raw, sqlx::Error> {
         Ok((
@@ -170,8 +210,7 @@ fn object_from_row(r: &AnyRow) -> Result<SharedObject> {
         groups: serde_json::from_str::<BTreeSet<String>>(&groups).map_err(|e| bad("groups", &e))?,
         orgs: serde_json::from_str::<BTreeSet<String>>(&orgs).map_err(|e| bad("orgs", &e))?,
     };
-    o.object = serde_json::from_str(&object).map_err(|e| bad("object", &e))?;
-    Ok(o)
+    Ok((o, object))
 }
 
 impl Store {
@@ -248,7 +287,9 @@ impl Store {
             })),
         )
         .await?;
+        advance_sharing_generation(&mut tx).await?;
         tx.commit().await.ctx("storing a sharing group")?;
+        bump_sharing_epoch();
         Ok(SharingGroup {
             id,
             name: name.trim().to_owned(),
@@ -320,7 +361,9 @@ impl Store {
             Some(serde_json::json!({"added": add, "removed": remove})),
         )
         .await?;
+        advance_sharing_generation(&mut tx).await?;
         tx.commit().await.ctx("updating a sharing group")?;
+        bump_sharing_epoch();
         self.sharing_groups()
             .await?
             .remove(group_id)
@@ -328,6 +371,19 @@ impl Store {
                 kind: "sharing group",
                 id: group_id.to_owned(),
             })
+    }
+
+    /// The `sharing_generation` counter: moves whenever what the sharing
+    /// policy reads changes (groups, members, partners), in any process.
+    pub async fn sharing_generation(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = 'sharing_generation'")
+            .fetch_optional(self.pool())
+            .await
+            .ctx("reading the sharing generation")?;
+        let Some(r) = row else { return Ok(0) };
+        let v: String = r.try_get(0).ctx("reading the sharing generation")?;
+        v.parse()
+            .map_err(|_| StoreError::Invalid(format!("sharing generation {v:?} is not a number")))
     }
 
     /// Every sharing group with its members, by id: what the policy looks
@@ -496,15 +552,43 @@ impl Store {
     /// One page of shared object versions in `date_added` order that the
     /// query's scope and filters select and `visible` (the policy) accepts:
     /// at most `limit` of them, and whether more follow. Rows are fetched
-    /// in batches until the page is full.
+    /// in batches (the first of `q.batch`, then doubling) until the page is
+    /// full.
     pub async fn query_shared(
         &self,
         q: &SharedQuery,
         limit: usize,
         visible: impl Fn(&SharedObject) -> bool,
     ) -> Result<(Vec<SharedObject>, bool)> {
+        let (rows, more) = self.query_rows(q, limit, true, visible).await?;
+        Ok((rows.into_iter().map(|(o, _)| o).collect(), more))
+    }
+
+    /// As [`Store::query_shared`], with each object left as the JSON text
+    /// stored (`SharedObject::object` is `Null`): for responses that copy
+    /// objects out as they are. `visible` sees every field but `object`.
+    pub async fn query_shared_text(
+        &self,
+        q: &SharedQuery,
+        limit: usize,
+        visible: impl Fn(&SharedObject) -> bool,
+    ) -> Result<(Vec<(SharedObject, String)>, bool)> {
+        self.query_rows(q, limit, false, visible).await
+    }
+
+    /// The listing behind both: with `decode`, each row's object is decoded
+    /// before `visible` sees it (and its text dropped); without, `object`
+    /// stays `Null` and the text is kept.
+    async fn query_rows(
+        &self,
+        q: &SharedQuery,
+        limit: usize,
+        decode: bool,
+        visible: impl Fn(&SharedObject) -> bool,
+    ) -> Result<(Vec<(SharedObject, String)>, bool)> {
         let mut after = q.added_after.unwrap_or(i64::MIN);
         let mut out = Vec::new();
+        let mut batch = q.batch.max(1);
         loop {
             let mut sql = format!("SELECT {COLUMNS} FROM shared_objects WHERE date_added > $1");
             let mut binds: Vec<String> = Vec::new();
@@ -553,7 +637,7 @@ impl Store {
                 }
                 sql.push(')');
             }
-            sql.push_str(&format!(" ORDER BY date_added LIMIT {}", q.batch.max(1)));
+            sql.push_str(&format!(" ORDER BY date_added LIMIT {batch}"));
             let mut query = sqlx::query(&sql).bind(after);
             for b in &binds {
                 query = query.bind(b.clone());
@@ -564,18 +648,24 @@ impl Store {
                 .ctx("listing shared objects")?;
             let fetched = rows.len();
             for r in &rows {
-                let o = object_from_row(r)?;
+                let (mut o, mut text) = meta_from_row(r)?;
                 after = o.date_added;
+                if decode {
+                    o.object = decode_object(&o.id, &text)?;
+                    text = String::new();
+                }
                 if visible(&o) {
                     if out.len() == limit {
                         return Ok((out, true));
                     }
-                    out.push(o);
+                    out.push((o, text));
                 }
             }
-            if i64::try_from(fetched).unwrap_or(i64::MAX) < q.batch.max(1) {
+            if i64::try_from(fetched).unwrap_or(i64::MAX) < batch {
                 return Ok((out, false));
             }
+            // The policy dropped rows: read further ahead next time.
+            batch = batch.saturating_mul(2).min(10_000);
         }
     }
 
