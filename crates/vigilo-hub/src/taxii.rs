@@ -43,6 +43,16 @@ pub const TAXII_MEDIA: &str = "application/taxii+json;version=2.1";
 pub const STIX_MEDIA: &str = "application/stix+json;version=2.1";
 /// The API root's path.
 pub const API_ROOT: &str = "/taxii2/api/";
+/// The filters of a listing (objects, manifest).
+const LIST_FILTERS: [&str; 7] = [
+    "added_after",
+    "limit",
+    "next",
+    "match[id]",
+    "match[type]",
+    "match[version]",
+    "match[spec_version]",
+];
 /// Default and largest page.
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
@@ -650,18 +660,7 @@ async fn objects(
     accepts(&headers)?;
     let caller = Caller::of(&state, auth).await?;
     let c = caller.collection(&cid)?;
-    let f = parse_filters(
-        query.as_deref(),
-        &[
-            "added_after",
-            "limit",
-            "next",
-            "match[id]",
-            "match[type]",
-            "match[version]",
-            "match[spec_version]",
-        ],
-    )?;
+    let f = parse_filters(query.as_deref(), &LIST_FILTERS)?;
     let (rows, more) = page_text(&state, &caller, &c, &f, Versions::Last).await?;
     let mut r = (StatusCode::OK, objects_envelope(&rows, more)).into_response();
     r.headers_mut()
@@ -745,18 +744,7 @@ async fn manifest(
     accepts(&headers)?;
     let caller = Caller::of(&state, auth).await?;
     let c = caller.collection(&cid)?;
-    let f = parse_filters(
-        query.as_deref(),
-        &[
-            "added_after",
-            "limit",
-            "next",
-            "match[id]",
-            "match[type]",
-            "match[version]",
-            "match[spec_version]",
-        ],
-    )?;
+    let f = parse_filters(query.as_deref(), &LIST_FILTERS)?;
     let (rows, more) = page(&state, &caller, &c, &f, Versions::Last).await?;
     let body = Value::Array(
         rows.iter()
