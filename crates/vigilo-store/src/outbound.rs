@@ -193,22 +193,8 @@ fn check_field(
     field: &'static str,
     required: bool,
 ) -> std::result::Result<(), StoreError> {
-    if required && value.trim().is_empty() {
-        return Err(StoreError::invalid(field, "must not be empty"));
-    }
-    if value.len() > MAX_RECIPIENT_FIELD {
-        return Err(StoreError::invalid(
-            field,
-            format!("longer than {MAX_RECIPIENT_FIELD} bytes"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(StoreError::invalid(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(())
+    crate::cases::check_text(value, MAX_RECIPIENT_FIELD, required, false)
+        .map_err(|m| StoreError::invalid(field, m))
 }
 
 /// An ISO 3166 alpha-2 code: two upper-case ASCII letters.

@@ -175,13 +175,7 @@ fn partner_from_row(r: &AnyRow) -> Result<Partner> {
 }
 
 fn check_text(field: &'static str, v: &str, max: usize) -> Result<()> {
-    if v.trim().is_empty() || v.len() > max || v.chars().any(char::is_control) {
-        return Err(StoreError::invalid(
-            field,
-            format!("must be 1-{max} bytes without control characters"),
-        ));
-    }
-    Ok(())
+    crate::cases::check_text(v, max, true, false).map_err(|m| StoreError::invalid(field, m))
 }
 
 /// A review date: `YYYY-MM-DD`.
@@ -505,15 +499,7 @@ impl Store {
             .rows_affected();
         }
         // The newest remaining version (if any) is the latest again.
-        sqlx::query(
-            "UPDATE shared_objects SET latest = CASE WHEN version = \
-             (SELECT MAX(s2.version) FROM shared_objects s2 WHERE s2.id = $1) THEN 1 ELSE 0 END \
-             WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .ctx("updating the latest version")?;
+        crate::shared::mark_latest(&mut tx, id).await?;
         self.append_audit(
             &mut tx,
             actor,

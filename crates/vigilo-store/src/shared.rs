@@ -160,6 +160,32 @@ fn like_member(id: &str) -> String {
 const COLUMNS: &str = "id, version, owner_org, type, spec_version, tlp, groups, orgs, object, \
      date_added, origin, quarantine";
 
+/// Inside a write transaction: marks the newest remaining version of `id`
+/// (by [`version_key`]) as the latest, after versions were deleted.
+pub(crate) async fn mark_latest(tx: &mut sqlx::AnyConnection, id: &str) -> Result<()> {
+    let rows = sqlx::query("SELECT version FROM shared_objects WHERE id = $1")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading a shared object's versions")?;
+    let mut remaining = Vec::with_capacity(rows.len());
+    for r in &rows {
+        remaining.push(r.try_get::<String, _>(0).ctx("reading a version")?);
+    }
+    if let Some(newest) = remaining.iter().max_by_key(|v| version_key(v)) {
+        sqlx::query(
+            "UPDATE shared_objects SET latest = CASE WHEN version = $2 THEN 1 ELSE 0 END \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(newest.clone())
+        .execute(&mut *tx)
+        .await
+        .ctx("updating a shared object")?;
+    }
+    Ok(())
+}
+
 /// A version (an RFC 3339 timestamp) as an instant for comparison; text
 /// order when it does not parse.
 fn version_key(v: &str) -> (i64, String) {
@@ -726,23 +752,7 @@ impl Store {
             .ctx("deleting a shared object")?;
             deleted += usize::try_from(done.rows_affected()).unwrap_or(0);
         }
-        let rows = sqlx::query("SELECT version FROM shared_objects WHERE id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await
-            .ctx("reading a shared object's versions")?;
-        let mut remaining = Vec::with_capacity(rows.len());
-        for r in &rows {
-            remaining.push(r.try_get::<String, _>(0).ctx("reading a version")?);
-        }
-        if let Some(newest) = remaining.iter().max_by_key(|v| version_key(v)) {
-            sqlx::query("UPDATE shared_objects SET latest = CASE WHEN version = $2 THEN 1 ELSE 0 END WHERE id = $1")
-                .bind(id)
-                .bind(newest.clone())
-                .execute(&mut *tx)
-                .await
-                .ctx("updating a shared object")?;
-        }
+        mark_latest(&mut tx, id).await?;
         self.append_audit(
             &mut tx,
             actor,
